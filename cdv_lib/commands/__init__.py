@@ -1,0 +1,1 @@
+"""Sub-commands of ``cdv``: one module each, exposing ``register(subparsers)``."""
