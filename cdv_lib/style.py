@@ -1,0 +1,239 @@
+"""House style of every chart: seaborn theme, colour-blind-safe palettes, French tick
+formatters and captions carrying the source and the base of a figure.
+
+Numbers shown on charts are formatted by :mod:`cdv_lib.formatting` (the one place for
+French formatting) so that a chart and a table never print the same figure differently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter
+
+# Qualitative palette for unordered categories (funders, themes, actor types): seaborn's
+# "colorblind" set stays distinguishable under the common colour-vision deficiencies.
+PALETTE = "colorblind"
+# Ordered levels (cooperation grid, participation ladder) use a perceptually uniform
+# sequential map built for colour-vision deficiencies, so that order is read from lightness.
+ORDERED_PALETTE = "cividis"
+
+CAPTION_GID = "cdv-caption"
+EMPTY_GID = "cdv-empty"
+EMPTY_MESSAGE = "Aucune donnée"
+SECRET_MARK = "s"
+SECRET_NOTE = "s : valeur masquée (secret statistique)"
+
+FONT_SIZE = 11
+CAPTION_SIZE = 8.5
+
+
+def apply_style() -> None:
+    """Set the house seaborn theme for every following chart (idempotent)."""
+    sns.set_theme(
+        context="notebook",
+        style="whitegrid",
+        palette=PALETTE,
+        font_scale=1.0,
+        rc={
+            "figure.figsize": (8.0, 4.5),
+            "figure.dpi": 100,
+            "axes.titlesize": FONT_SIZE + 1,
+            "axes.titleweight": "bold",
+            "axes.labelsize": FONT_SIZE,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "legend.fontsize": FONT_SIZE - 1,
+            "savefig.bbox": "tight",
+        },
+    )
+
+
+def palette(n: int) -> list[tuple[float, float, float]]:
+    """``n`` colours of the qualitative colour-blind-safe palette (cycled beyond 10)."""
+    return sns.color_palette(PALETTE, n_colors=max(n, 1))
+
+
+def ordered_palette(n: int) -> list[tuple[float, float, float]]:
+    """``n`` colours for ordered levels, from the lowest to the highest level."""
+    return sns.color_palette(ORDERED_PALETTE, n_colors=max(n, 1))
+
+
+# --- French numbers on axes -------------------------------------------------------------
+
+def _formatter(name: str):
+    """The French formatter *name* of :mod:`cdv_lib.formatting`, or ``None`` while that
+    module (written in parallel) does not provide it."""
+    try:
+        from cdv_lib import formatting
+    except ImportError:
+        return None
+    return getattr(formatting, name, None)
+
+
+def _babel_decimal(value: float, decimals: int) -> str:
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(round(float(value), decimals), format=pattern, locale="fr_FR")
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """French number: ``1 234``, ``12,5``."""
+    fmt = _formatter("fmt_number")
+    if fmt is not None:
+        return fmt(value, decimals=decimals)
+    return _babel_decimal(value, decimals)
+
+
+def format_euro(value: float) -> str:
+    """French amount in euros without cents: ``5 760 000 €``."""
+    fmt = _formatter("fmt_euro")
+    if fmt is not None:
+        return fmt(value)
+    return f"{_babel_decimal(value, 0)}\u00a0€"
+
+
+def format_percent(share: float, decimals: int = 1) -> str:
+    """French percentage of a share in [0, 1]: ``0.421`` → ``42,1 %``."""
+    fmt = _formatter("fmt_percent")
+    if fmt is not None:
+        return fmt(share, decimals=decimals)
+    return f"{_babel_decimal(float(share) * 100, decimals)}\u00a0%"
+
+
+def number_formatter(decimals: int = 0) -> FuncFormatter:
+    """Tick formatter for counts and amounts: ``1 234``."""
+    return FuncFormatter(lambda x, _pos: format_number(x, decimals))
+
+
+def euro_formatter(*, compact: bool = True) -> FuncFormatter:
+    """Tick formatter for euro amounts: ``5 760 000 €`` or, if *compact* and at least a
+    million, ``5,8 M€`` (keeps long axes readable)."""
+
+    def fmt(x: float, _pos) -> str:
+        if compact and abs(x) >= 1_000_000:
+            return f"{format_number(x / 1_000_000, 1)} M€"
+        if compact and abs(x) >= 10_000:
+            return f"{format_number(x / 1_000, 0)} k€"
+        return format_euro(x)
+
+    return FuncFormatter(fmt)
+
+
+def percent_formatter(decimals: int = 0) -> FuncFormatter:
+    """Tick formatter for shares in [0, 1]: ``0.25`` → ``25 %``."""
+    return FuncFormatter(lambda x, _pos: format_percent(x, decimals))
+
+
+# --- captions and empty charts ----------------------------------------------------------
+
+def caption_text(*, source: str | None = None, base: str | int | None = None,
+                 note: str | Sequence[str] | None = None) -> str:
+    """The text of a caption: ``Source : …``, ``Base : n = 19 …`` and notes, one per line.
+
+    An integer *base* is printed as ``Base : n = 19`` (French thousands separator); a
+    string is printed as given after ``Base :``.
+    """
+    lines = []
+    if base is not None and base != "":
+        if isinstance(base, (int, float)) and not isinstance(base, bool):
+            base = f"n = {format_number(base)}"
+        lines.append(f"Base : {base}")
+    if note:
+        lines.extend([note] if isinstance(note, str) else list(note))
+    if source:
+        lines.append(f"Source : {source}")
+    return "\n".join(lines)
+
+
+def add_caption(ax: Axes, *, source: str | None = None, base: str | int | None = None,
+                note: str | Sequence[str] | None = None) -> Text | None:
+    """Write the source, the base and notes under the chart, left-aligned.
+
+    The caption is anchored under the x-axis label (so it never overlaps tick labels) and
+    replaces a previous caption of the same axes. Returns the text artist, or ``None`` when
+    there is nothing to say.
+    """
+    for old in [t for t in ax.texts if t.get_gid() == CAPTION_GID]:
+        old.remove()
+    text = caption_text(source=source, base=base, note=note)
+    if not text:
+        return None
+    artist = ax.annotate(
+        text,
+        xy=(0, 0),
+        xycoords=("axes fraction", ax.xaxis.label),
+        xytext=(0, -8),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=CAPTION_SIZE,
+        color="0.3",
+        annotation_clip=False,
+    )
+    artist.set_gid(CAPTION_GID)
+    return artist
+
+
+def get_caption(ax: Axes) -> str:
+    """The caption written by :func:`add_caption` on *ax* (empty string if none)."""
+    return "\n".join(t.get_text() for t in ax.texts if t.get_gid() == CAPTION_GID)
+
+
+def show_empty(ax: Axes, *, title: str | None = None,
+               message: str = EMPTY_MESSAGE) -> Axes:
+    """Mark *ax* as a chart without data: a centred French message, no ticks."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
+            fontsize=FONT_SIZE + 1, color="0.4", gid=EMPTY_GID)
+    return ax
+
+
+def is_empty_chart(ax: Axes) -> bool:
+    """Whether *ax* was marked by :func:`show_empty`."""
+    return any(t.get_gid() == EMPTY_GID for t in ax.texts)
+
+
+def wrap_label(text: object, width: int = 28) -> str:
+    """Wrap a long category label on several lines (break on spaces only)."""
+    words = str(text).split()
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def is_missing(value: object) -> bool:
+    """Whether a plotted value is absent or masked (``None``, ``NaN``, ``pd.NA``)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value) or (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def new_axes(figsize: tuple[float, float] | None = None) -> Axes:
+    """A fresh figure with one axes in the house style (for notebooks and the app)."""
+    apply_style()
+    _fig, ax = plt.subplots(figsize=figsize or mpl.rcParams["figure.figsize"])
+    return ax
