@@ -5,7 +5,8 @@ or :mod:`cdv_lib.survey`) and keyword-only options naming its columns, draws on 
 current axes if ``None``) and returns the axes. Nothing is computed here beyond ordering and
 stacking; nothing is shown or saved. Empty data gives a chart reading « Aucune donnée ».
 
-Shares are fractions in [0, 1]. A missing share (``NaN``/``NA``) is a value masked by
+Column defaults follow the themes' conventions: a share ``part`` in [0, 1], its base
+``base_n`` and its numerator ``n``. A missing share (``NaN``/``NA``) is a value masked by
 statistical secrecy: no bar is drawn and the mark « s » is written in its place.
 """
 
@@ -46,10 +47,10 @@ PARTICIPATION_LEVELS = ["Information", "Consultation", "Concertation", "Co-const
 PERR_STATUSES = ["réalisé", "partiellement réalisé", "en cours", "non engagé"]
 
 AMOUNT = "montant"
-COUNT = "effectif"
+COUNT = "n"
 SHARE = "part"
 LABEL = "libelle"
-BASE = "base"
+BASE = "base_n"
 
 _LABEL_SIZE = 9
 

@@ -82,7 +82,7 @@ def test_health_programming_labels_amount_and_actions():
 
 def test_frequencies_shares_base_and_non_responses():
     data = pd.DataFrame({"libelle": ["Oui", "Non"], "part": [8 / 19, 11 / 19],
-                         "effectif": [8, 11]})
+                         "n": [8, 11]})
     ax = plots.plot_frequencies(data, base=19, non_responses=1,
                                 question="Les moyens humains sont-ils suffisants ?",
                                 source="Questionnaire aux communes")
@@ -99,7 +99,7 @@ def test_frequencies_shares_base_and_non_responses():
 
 def test_masked_share_draws_no_bar_and_says_why():
     data = pd.DataFrame({"libelle": ["Oui", "Non"], "part": [0.5, np.nan],
-                         "effectif": [pd.NA, pd.NA]})
+                         "n": [pd.NA, pd.NA]})
     ax = plots.plot_frequencies(data, base=8)
     assert [r.get_width() for r in bars(ax)] == [0.5, 0.0]
     assert SECRET_MARK in annotations(ax)
@@ -108,7 +108,7 @@ def test_masked_share_draws_no_bar_and_says_why():
 
 def test_multiple_choice_sorted_and_caption_says_several_answers():
     data = pd.DataFrame({"libelle": ["Santé", "Emploi", "Culture"],
-                         "part": [0.2, 0.6, 0.4], "effectif": [4, 12, 8]})
+                         "part": [0.2, 0.6, 0.4], "n": [4, 12, 8]})
     ax = plots.plot_multiple_choice(data, base=20)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Santé", "Culture", "Emploi"]
     assert "Plusieurs réponses possibles" in get_caption(ax)
@@ -120,9 +120,9 @@ def test_cooperation_grid_is_100_percent_per_partner_in_level_order():
     rows = []
     for partner, shares in {"État": [0.1, 0.2, 0.3, 0.2, 0.2],
                             "CAF": [0.5, 0.5, 0, 0, 0]}.items():
-        rows += [{"row": partner, "niveau": lvl, "part": s, "base": 19}
+        rows += [{"row": partner, "niveau": lvl, "part": s, "base_n": 19}
                  for lvl, s in zip(levels, shares)]
-    rows.append({"row": "Région", "niveau": levels[0], "part": np.nan, "base": 3})
+    rows.append({"row": "Région", "niveau": levels[0], "part": np.nan, "base_n": 3})
     data = pd.DataFrame(rows)
     ax = plots.plot_cooperation_grid(data)
     rects = bars(ax)
@@ -146,7 +146,7 @@ def test_cooperation_grid_is_100_percent_per_partner_in_level_order():
 def test_health_actions_by_public_and_stacked_by_duration():
     data = pd.DataFrame({"public": ["adultes", "jeunes", "adultes"],
                          "duree": ["ponctuelle", "pérenne", "pérenne"],
-                         "effectif": [3, 2, 4]})
+                         "n": [3, 2, 4]})
     ax = plots.plot_health_actions(data, by="public", hue="duree")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["jeunes", "adultes"]
     assert sorted(annotations(ax)) == ["2", "7"]
@@ -155,7 +155,7 @@ def test_health_actions_by_public_and_stacked_by_duration():
 
 def test_participation_ladder_bottom_to_top_with_empty_rungs():
     data = pd.DataFrame({"niveau": ["Consultation", "Information", "Co-décision"],
-                         "effectif": [10, 25, 1]})
+                         "n": [10, 25, 1]})
     ax = plots.plot_participation_ladder(data)
     assert [t.get_text() for t in ax.get_yticklabels()] == plots.PARTICIPATION_LEVELS
     assert [r.get_width() for r in bars(ax)] == [25, 10, 0, 0, 1]
@@ -164,7 +164,7 @@ def test_participation_ladder_bottom_to_top_with_empty_rungs():
 def test_interview_codes_by_actor():
     data = pd.DataFrame({"type_acteur": ["habitant", "habitant", "élu"],
                          "categorie": ["frein", "levier", "levier"],
-                         "effectif": [5, 7, 2]})
+                         "n": [5, 7, 2]})
     ax = plots.plot_interview_codes(data, base=55)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["frein", "levier"]
     assert sorted(annotations(ax)) == ["12", "2"]
@@ -173,7 +173,7 @@ def test_interview_codes_by_actor():
 
 def test_perr_status_order_and_total():
     data = pd.DataFrame({"statut": ["en cours", "réalisé", "non engagé"],
-                         "effectif": [5, 8, 1]})
+                         "n": [5, 8, 1]})
     ax = plots.plot_perr_status(data)
     assert [t.get_text() for t in ax.get_yticklabels()][::-1] == [
         "Réalisé", "En cours", "Non engagé"]
