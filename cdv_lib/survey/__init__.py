@@ -14,8 +14,46 @@ from cdv_lib.survey.definition import (
     load_definition,
 )
 from cdv_lib.survey.normalize import Survey, load_survey, normalize_responses, read_responses
+from cdv_lib.survey.tables import (
+    NON_RESPONSE_CODE,
+    NON_RESPONSE_LABEL,
+    filter_survey,
+    frequencies,
+    matrix_frequencies,
+    matrix_table,
+    median_level,
+    numeric_summary,
+    ordered_median,
+    response_rate,
+    selected_ids,
+    text_answers,
+)
+from cdv_lib.survey.crosstab import (
+    counts_matrix,
+    crosstab,
+    group_of,
+    independence_test,
+    pivot_crosstab,
+)
 
 __all__ = [
+    "NON_RESPONSE_CODE",
+    "NON_RESPONSE_LABEL",
+    "counts_matrix",
+    "crosstab",
+    "filter_survey",
+    "frequencies",
+    "group_of",
+    "independence_test",
+    "matrix_frequencies",
+    "matrix_table",
+    "median_level",
+    "numeric_summary",
+    "ordered_median",
+    "pivot_crosstab",
+    "response_rate",
+    "selected_ids",
+    "text_answers",
     "QUESTION_TYPES",
     "Choice",
     "MatrixRow",

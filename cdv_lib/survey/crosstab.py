@@ -1,0 +1,161 @@
+"""Cross tabulation of a choice question by an attribute (commune, type, size...) or by
+another single-choice question, with a chi-square test of independence when it is valid.
+
+The chi-square is Pearson's, without continuity correction, computed on the groups ×
+choices counts after dropping groups and choices with no answer. It is reported only
+when Cochran's rule holds: every expected count ≥ 1 and at least 80 % of them ≥ 5;
+otherwise ``p_value`` is NaN and ``note`` says why, in French.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
+from scipy.stats.contingency import expected_freq
+
+from cdv_lib.columns import RESPONDENT_ID, VALUE
+from cdv_lib.survey.matching import fold
+from cdv_lib.survey.normalize import Survey
+from cdv_lib.survey.tables import (
+    NON_RESPONSE_CODE,
+    _frequency_block,
+    _question_answers,
+    _require,
+    selected_ids,
+)
+
+GROUP = "groupe"
+NOTE_VALID = "test du khi-deux de Pearson (sans correction de continuité)"
+NOTE_EXPECTED = (
+    "effectifs théoriques insuffisants (règle de Cochran : tous ≥ 1 et au moins 80 % ≥ 5) : "
+    "test non calculé"
+)
+NOTE_MULTIPLE = "question à choix multiple : réponses non exclusives, test du khi-deux non applicable"
+NOTE_TOO_SMALL = "moins de deux groupes ou de deux modalités avec des réponses : test non calculé"
+
+
+def group_of(survey: Survey, by: str, *, where=None) -> tuple[pd.Series, list[str]]:
+    """Group label of each selected respondent.
+
+    *by* is an attribute (groups = its values, sorted case- and accent-insensitively,
+    spelled as first met) or a ``unique``/``echelle`` question (groups = choice labels in
+    definition order). Respondents without a value are left out.
+
+    Returns
+    -------
+    (Series indexed by respondent_id holding the group label, ordered group labels)
+    """
+    ids = selected_ids(survey, where)
+    if by in survey.definition.attributes:
+        resp = survey.respondents.set_index(RESPONDENT_ID).loc[list(ids), by].dropna()
+        resp = resp.astype(str).str.strip()
+        spelling: dict[str, str] = {}
+        for value in resp:
+            spelling.setdefault(fold(value), value)
+        labels = resp.map(lambda v: spelling[fold(v)])
+        order = [spelling[k] for k in sorted(spelling)]
+        return labels, order
+    question = survey.question(by)
+    _require(question, ("unique", "echelle"), "un croisement se fait par un attribut ou une question à choix unique")
+    answers = _question_answers(survey, question, ids).set_index(RESPONDENT_ID)[VALUE]
+    labels = answers.map(lambda code: question.choice(code).label)
+    order = [c.label for c in question.choices if c.code in set(answers)]
+    return labels, order
+
+
+def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = None, where=None) -> pd.DataFrame:
+    """Frequencies of *question_id* within each group of *by*.
+
+    Parameters
+    ----------
+    survey : Survey
+    question_id : a ``unique``, ``echelle``, ``multiple`` or ``matrice`` question
+        (``row`` = matrix row code for a ``matrice``).
+    by : attribute name or id of a single-choice question.
+    where : respondent selection, applied before grouping.
+
+    Returns
+    -------
+    DataFrame
+        one :func:`~cdv_lib.survey.tables.frequencies` block per group, groups in order:
+        ``groupe``, ``code``, ``libelle``, ``effectif``, ``part`` (share within the group),
+        ``base`` (group's respondents who answered); each block ends with its ``_nr`` row.
+        ``attrs["test"]`` holds :func:`independence_test` of the table;
+        ``attrs["sans_groupe"]`` the number of selected respondents without a group.
+    """
+    question = survey.question(question_id)
+    _require(question, ("unique", "echelle", "multiple", "matrice"), "croisement impossible")
+    if question.type == "matrice" and row not in [r.code for r in question.rows]:
+        raise ValueError(f"question « {question.id} » (matrice) : préciser row")
+    labels, order = group_of(survey, by, where=where)
+    ids = selected_ids(survey, where)
+    all_answers = _question_answers(survey, question, ids, row or "")
+    blocks = []
+    for group in order:
+        members = labels.index[labels == group]
+        answers = all_answers[all_answers[RESPONDENT_ID].isin(members)]
+        block = _frequency_block(question, answers, len(members))
+        block.insert(0, GROUP, group)
+        blocks.append(block)
+    columns = [GROUP, "code", "libelle", "effectif", "part", "base"]
+    table = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=columns)
+    table.attrs["test"] = independence_test(table, multiple=question.type == "multiple")
+    table.attrs["sans_groupe"] = int(len(ids) - len(labels))
+    return table
+
+
+def counts_matrix(table: pd.DataFrame) -> pd.DataFrame:
+    """Groups × choice codes counts of a :func:`crosstab` table (non-responses left out),
+    groups and choices in table order."""
+    body = table[table["code"] != NON_RESPONSE_CODE]
+    groups = list(dict.fromkeys(body[GROUP]))
+    codes = list(dict.fromkeys(body["code"]))
+    matrix = body.pivot(index=GROUP, columns="code", values="effectif")
+    return matrix.reindex(index=groups, columns=codes).fillna(0).astype("int64")
+
+
+def pivot_crosstab(table: pd.DataFrame, *, value: str = "part") -> pd.DataFrame:
+    """Wide form of a :func:`crosstab` table for display.
+
+    Returns
+    -------
+    DataFrame
+        one row per group: ``groupe``, one column per choice **named by its label**
+        (``value`` = ``"part"`` or ``"effectif"``), ``base``, ``non_reponses``.
+    """
+    body = table[table["code"] != NON_RESPONSE_CODE]
+    nr = table[table["code"] == NON_RESPONSE_CODE].set_index(GROUP)
+    groups = list(dict.fromkeys(table[GROUP]))
+    labels = list(dict.fromkeys(body["libelle"]))
+    wide = body.pivot(index=GROUP, columns="libelle", values=value).reindex(index=groups, columns=labels)
+    wide.columns.name = None
+    wide["base"] = nr["base"].reindex(groups)
+    wide["non_reponses"] = nr["effectif"].reindex(groups)
+    return wide.reset_index()
+
+
+def independence_test(table: pd.DataFrame, *, multiple: bool = False) -> dict:
+    """Chi-square test of independence on a :func:`crosstab` table.
+
+    Returns
+    -------
+    dict
+        ``chi2`` (float), ``ddl`` (degrees of freedom, int), ``p_value`` (float),
+        ``valide`` (bool), ``note`` (French explanation). When the test is not valid,
+        ``chi2`` and ``p_value`` are NaN and ``ddl`` is 0.
+    """
+    invalid = {"chi2": np.nan, "ddl": 0, "p_value": np.nan, "valide": False}
+    if multiple:
+        return {**invalid, "note": NOTE_MULTIPLE}
+    if table.empty:
+        return {**invalid, "note": NOTE_TOO_SMALL}
+    observed = counts_matrix(table).to_numpy()
+    observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
+    if observed.ndim != 2 or min(observed.shape) < 2:
+        return {**invalid, "note": NOTE_TOO_SMALL}
+    expected = expected_freq(observed)
+    if (expected < 1).any() or (expected >= 5).mean() < 0.8:
+        return {**invalid, "note": NOTE_EXPECTED}
+    chi2, p_value, dof, _ = chi2_contingency(observed, correction=False)
+    return {"chi2": float(chi2), "ddl": int(dof), "p_value": float(p_value), "valide": True, "note": NOTE_VALID}
