@@ -5,9 +5,10 @@ or :mod:`cdv_lib.survey`) and keyword-only options naming its columns, draws on 
 current axes if ``None``) and returns the axes. Nothing is computed here beyond ordering and
 stacking; nothing is shown or saved. Empty data gives a chart reading « Aucune donnée ».
 
-Column defaults follow the themes' conventions: a share ``part`` in [0, 1], its base
-``base_n`` and its numerator ``n``. A missing share (``NaN``/``NA``) is a value masked by
-statistical secrecy: no bar is drawn and the mark « s » is written in its place.
+Column defaults follow the producers' conventions: for :mod:`cdv_lib.themes` a share
+``part`` in [0, 1], its base ``base_n`` and its numerator ``n``; for :mod:`cdv_lib.survey`
+``libelle``, ``effectif``, ``part``, ``base`` and a non-response row ``code = "_nr"``.
+A missing share (``NaN``/``NA``) is a value masked by statistical secrecy: no bar is drawn and the mark « s » is written in its place.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ COUNT = "n"
 SHARE = "part"
 LABEL = "libelle"
 BASE = "base_n"
+NON_RESPONSE_CODE = "_nr"  # row of non-responses in cdv_lib.survey tables
 
 _LABEL_SIZE = 9
 
@@ -130,6 +132,27 @@ def _set_yticks(ax: Axes, positions, labels) -> None:
     """Category ticks listed bottom-up whatever the drawing order."""
     pairs = sorted(zip(positions, labels), key=lambda p: p[0])
     ax.set_yticks([p for p, _ in pairs], [lab for _, lab in pairs])
+
+
+def _split_non_responses(data: pd.DataFrame, count: str | None):
+    """Separate the ``_nr`` row of a :mod:`cdv_lib.survey` frequency table.
+
+    Returns the choice rows, the number of non-responses (``None`` without such a row) and
+    the table's base (``None`` without a ``base`` column or when it is masked)."""
+    frame = data.copy()
+    nr = None
+    if "code" in frame.columns:
+        is_nr = frame["code"].astype("string").eq(NON_RESPONSE_CODE).fillna(False).to_numpy()
+        if is_nr.any():
+            if count and count in frame.columns:
+                nr = frame.loc[is_nr, count].iloc[0]
+                nr = None if is_missing(nr) else int(nr)
+            frame = frame.loc[~is_nr]
+    base = None
+    if "base" in frame.columns and len(frame):
+        value = frame["base"].iloc[0]
+        base = None if is_missing(value) else int(value)
+    return frame, nr, base
 
 
 def _legend_right(ax: Axes, title: str | None = None) -> None:
@@ -292,7 +315,7 @@ def plot_health_programming(data: pd.DataFrame, *, x: str = C.ANNEE, y: str = AM
 # --- questionnaires ---------------------------------------------------------------------
 
 def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHARE,
-                     count: str | None = COUNT, base: int | None = None,
+                     count: str | None = "effectif", base: int | None = None,
                      non_responses: int | None = None, question: str | None = None,
                      order: Sequence | None = None, sort: bool = False,
                      source: str | None = None, note=None, ax: Axes | None = None) -> Axes:
@@ -303,18 +326,27 @@ def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHA
     Parameters
     ----------
     data : DataFrame
-        One row per choice, in the questionnaire's order: *label* (choice), *share*
-        (fraction of the base, ``NaN`` if masked) and optionally *count*.
+        One row per choice, in the questionnaire's order, as
+        :func:`cdv_lib.survey.frequencies` gives it: *label* (choice), *share* (fraction
+        of the base, ``NaN`` if masked), optionally *count*, ``base`` and a last
+        non-response row ``code = "_nr"`` (not drawn: counted in the caption).
     base : int, optional
-        Respondents who answered the question (denominator of the shares).
+        Respondents who answered the question (denominator of the shares); default: the
+        ``base`` column.
     non_responses : int, optional
-        Respondents to the questionnaire who did not answer this question.
+        Respondents who did not answer; default: the count of the ``_nr`` row.
     """
     ax = _axes(ax)
     title = wrap_label(question, 70) if question else None
     if _is_empty(data, [label, share, count]):
         return show_empty(ax, title=title)
-    frame = data.copy()
+    frame, nr_count, table_base = _split_non_responses(data, count)
+    if non_responses is None:
+        non_responses = nr_count
+    if base is None:
+        base = table_base
+    if frame.empty:
+        return show_empty(ax, title=title)
     if order is not None:
         ranks = {v: i for i, v in enumerate(_ordered(frame[label], order))}
         frame = frame.sort_values(label, key=lambda s: s.map(ranks), kind="stable")
@@ -341,7 +373,7 @@ def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHA
 
 
 def plot_multiple_choice(data: pd.DataFrame, *, label: str = LABEL, share: str = SHARE,
-                         count: str | None = COUNT, base: int | None = None,
+                         count: str | None = "effectif", base: int | None = None,
                          non_responses: int | None = None, question: str | None = None,
                          source: str | None = None, note=None,
                          ax: Axes | None = None) -> Axes:
@@ -361,8 +393,8 @@ def plot_multiple_choice(data: pd.DataFrame, *, label: str = LABEL, share: str =
                             source=source, note=notes, ax=ax)
 
 
-def plot_level_grid(data: pd.DataFrame, *, row: str = C.ROW, level: str = "niveau",
-                    share: str = SHARE, base: str | None = BASE,
+def plot_level_grid(data: pd.DataFrame, *, row: str = "ligne_libelle",
+                    level: str = LABEL, share: str = SHARE, base: str | None = "base",
                     levels: Sequence[str] | None = None, title: str | None = None,
                     legend_title: str | None = "Niveau", source: str | None = None,
                     note=None, ax: Axes | None = None) -> Axes:
@@ -372,18 +404,22 @@ def plot_level_grid(data: pd.DataFrame, *, row: str = C.ROW, level: str = "nivea
     Parameters
     ----------
     data : DataFrame
-        Long form, one row per (row, level): *row* (partner), *level* (level label),
-        *share* (fraction of the row's base, ``NaN`` for a masked row) and optionally
-        *base* (respondents for the row, shown next to its label).
+        Long form, one row per (row, level), as :func:`cdv_lib.survey.matrix_frequencies`
+        gives it: *row* (partner), *level* (level label), *share* (fraction of the row's
+        base, ``NaN`` for a masked row) and optionally *base* (respondents who answered for
+        the row, shown next to its label). Non-response rows (``code = "_nr"``) are left
+        out: bases exclude them.
     levels : sequence of str, optional
         The ordered levels, lowest first (default: order of appearance).
     """
     ax = _axes(ax)
     if _is_empty(data, [row, level, share, base]):
         return show_empty(ax, title=title)
-    rows = _ordered(data[row], None)
-    order = _ordered(data[level], levels)
-    frame = data.copy()
+    frame, _nr, _base = _split_non_responses(data, None)
+    if frame.empty:
+        return show_empty(ax, title=title)
+    rows = _ordered(frame[row], None)
+    order = _ordered(frame[level], levels)
     frame[share] = _values(frame[share])
     table = frame.pivot_table(index=row, columns=level, values=share, aggfunc="sum",
                               observed=True, dropna=False, sort=False)
@@ -428,8 +464,8 @@ def plot_level_grid(data: pd.DataFrame, *, row: str = C.ROW, level: str = "nivea
     return ax
 
 
-def plot_cooperation_grid(data: pd.DataFrame, *, row: str = C.ROW, level: str = "niveau",
-                          share: str = SHARE, base: str | None = BASE,
+def plot_cooperation_grid(data: pd.DataFrame, *, row: str = "ligne_libelle",
+                          level: str = LABEL, share: str = SHARE, base: str | None = "base",
                           levels: Sequence[str] | None = COOPERATION_LEVELS,
                           title: str | None = "Niveau de coopération par partenaire",
                           source: str | None = None, note=None,

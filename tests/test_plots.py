@@ -80,10 +80,15 @@ def test_health_programming_labels_amount_and_actions():
     assert f"{format_euro(12_337)}\n3 actions" in texts
 
 
+def survey_frequencies():
+    """The shape of cdv_lib.survey.frequencies: choices, then the non-response row."""
+    return pd.DataFrame({"code": ["1", "2", "_nr"], "libelle": ["Oui", "Non", "Non-réponse"],
+                         "effectif": [8, 11, 1], "part": [8 / 19, 11 / 19, np.nan],
+                         "base": [19, 19, 19]})
+
+
 def test_frequencies_shares_base_and_non_responses():
-    data = pd.DataFrame({"libelle": ["Oui", "Non"], "part": [8 / 19, 11 / 19],
-                         "n": [8, 11]})
-    ax = plots.plot_frequencies(data, base=19, non_responses=1,
+    ax = plots.plot_frequencies(survey_frequencies(),
                                 question="Les moyens humains sont-ils suffisants ?",
                                 source="Questionnaire aux communes")
     assert [round(r.get_width(), 4) for r in bars(ax)] == [round(8 / 19, 4), round(11 / 19, 4)]
@@ -92,14 +97,19 @@ def test_frequencies_shares_base_and_non_responses():
     assert "Base : n = 19 répondants, 1 non-réponse exclue" in caption
     assert "Source : Questionnaire aux communes" in caption
     assert ax.get_title() == "Les moyens humains sont-ils suffisants ?"
-    # first choice at the top
+    # first choice at the top, the non-response row is not a bar
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Non", "Oui"]
     assert "42,1" in format_percent(8 / 19)
 
 
+def test_frequencies_explicit_base_overrides_table():
+    ax = plots.plot_frequencies(survey_frequencies(), base=18, non_responses=2)
+    assert "n = 18 répondants, 2 non-réponses exclues" in get_caption(ax)
+
+
 def test_masked_share_draws_no_bar_and_says_why():
     data = pd.DataFrame({"libelle": ["Oui", "Non"], "part": [0.5, np.nan],
-                         "n": [pd.NA, pd.NA]})
+                         "effectif": [pd.NA, pd.NA]})
     ax = plots.plot_frequencies(data, base=8)
     assert [r.get_width() for r in bars(ax)] == [0.5, 0.0]
     assert SECRET_MARK in annotations(ax)
@@ -108,7 +118,7 @@ def test_masked_share_draws_no_bar_and_says_why():
 
 def test_multiple_choice_sorted_and_caption_says_several_answers():
     data = pd.DataFrame({"libelle": ["Santé", "Emploi", "Culture"],
-                         "part": [0.2, 0.6, 0.4], "n": [4, 12, 8]})
+                         "part": [0.2, 0.6, 0.4], "effectif": [4, 12, 8]})
     ax = plots.plot_multiple_choice(data, base=20)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Santé", "Culture", "Emploi"]
     assert "Plusieurs réponses possibles" in get_caption(ax)
@@ -120,9 +130,12 @@ def test_cooperation_grid_is_100_percent_per_partner_in_level_order():
     rows = []
     for partner, shares in {"État": [0.1, 0.2, 0.3, 0.2, 0.2],
                             "CAF": [0.5, 0.5, 0, 0, 0]}.items():
-        rows += [{"row": partner, "niveau": lvl, "part": s, "base_n": 19}
-                 for lvl, s in zip(levels, shares)]
-    rows.append({"row": "Région", "niveau": levels[0], "part": np.nan, "base_n": 3})
+        rows += [{"ligne_libelle": partner, "code": str(i), "libelle": lvl, "part": s,
+                  "base": 19} for i, (lvl, s) in enumerate(zip(levels, shares))]
+        rows.append({"ligne_libelle": partner, "code": "_nr", "libelle": "Non-réponse",
+                     "part": np.nan, "base": 19})
+    rows.append({"ligne_libelle": "Région", "code": "0", "libelle": levels[0],
+                 "part": np.nan, "base": 3})
     data = pd.DataFrame(rows)
     ax = plots.plot_cooperation_grid(data)
     rects = bars(ax)
