@@ -134,6 +134,14 @@ def _set_yticks(ax: Axes, positions, labels) -> None:
     ax.set_yticks([p for p, _ in pairs], [lab for _, lab in pairs])
 
 
+def _pick(data: pd.DataFrame, given: str | None, candidates: Sequence[str]) -> str | None:
+    """*given*, or the first of *candidates* present in *data* (themes and survey tables
+    name the same thing differently: ``n``/``effectif``, ``base_n``/``base``)."""
+    if given is not None:
+        return given
+    return next((c for c in candidates if c in data.columns), candidates[0])
+
+
 def _split_non_responses(data: pd.DataFrame, count: str | None):
     """Separate the ``_nr`` row of a :mod:`cdv_lib.survey` frequency table.
 
@@ -149,8 +157,9 @@ def _split_non_responses(data: pd.DataFrame, count: str | None):
                 nr = None if is_missing(nr) else int(nr)
             frame = frame.loc[~is_nr]
     base = None
-    if "base" in frame.columns and len(frame):
-        value = frame["base"].iloc[0]
+    base_col = _pick(frame, None, ("base", BASE))
+    if base_col in frame.columns and len(frame):
+        value = frame[base_col].iloc[0]
         base = None if is_missing(value) else int(value)
     return frame, nr, base
 
@@ -315,7 +324,7 @@ def plot_health_programming(data: pd.DataFrame, *, x: str = C.ANNEE, y: str = AM
 # --- questionnaires ---------------------------------------------------------------------
 
 def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHARE,
-                     count: str | None = "effectif", base: int | None = None,
+                     count: str | None = None, base: int | None = None,
                      non_responses: int | None = None, question: str | None = None,
                      order: Sequence | None = None, sort: bool = False,
                      source: str | None = None, note=None, ax: Axes | None = None) -> Axes:
@@ -327,9 +336,11 @@ def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHA
     ----------
     data : DataFrame
         One row per choice, in the questionnaire's order, as
-        :func:`cdv_lib.survey.frequencies` gives it: *label* (choice), *share* (fraction
-        of the base, ``NaN`` if masked), optionally *count*, ``base`` and a last
-        non-response row ``code = "_nr"`` (not drawn: counted in the caption).
+        :func:`cdv_lib.survey.frequencies` or one question of
+        :func:`cdv_lib.themes.gouvernance.question_table` gives it: *label* (choice),
+        *share* (fraction of the base, ``NaN`` if masked), *count* (default ``effectif``
+        or ``n``), ``base`` or ``base_n``, and a last non-response row ``code = "_nr"``
+        (not drawn: counted in the caption).
     base : int, optional
         Respondents who answered the question (denominator of the shares); default: the
         ``base`` column.
@@ -338,6 +349,8 @@ def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHA
     """
     ax = _axes(ax)
     title = wrap_label(question, 70) if question else None
+    if data is not None and len(data):
+        count = _pick(data, count, ("effectif", "n"))
     if _is_empty(data, [label, share, count]):
         return show_empty(ax, title=title)
     frame, nr_count, table_base = _split_non_responses(data, count)
@@ -373,7 +386,7 @@ def plot_frequencies(data: pd.DataFrame, *, label: str = LABEL, share: str = SHA
 
 
 def plot_multiple_choice(data: pd.DataFrame, *, label: str = LABEL, share: str = SHARE,
-                         count: str | None = "effectif", base: int | None = None,
+                         count: str | None = None, base: int | None = None,
                          non_responses: int | None = None, question: str | None = None,
                          source: str | None = None, note=None,
                          ax: Axes | None = None) -> Axes:
@@ -393,8 +406,8 @@ def plot_multiple_choice(data: pd.DataFrame, *, label: str = LABEL, share: str =
                             source=source, note=notes, ax=ax)
 
 
-def plot_level_grid(data: pd.DataFrame, *, row: str = "ligne_libelle",
-                    level: str = LABEL, share: str = SHARE, base: str | None = "base",
+def plot_level_grid(data: pd.DataFrame, *, row: str | None = None,
+                    level: str | None = None, share: str = SHARE, base: str | None = None,
                     levels: Sequence[str] | None = None, title: str | None = None,
                     legend_title: str | None = "Niveau", source: str | None = None,
                     note=None, ax: Axes | None = None) -> Axes:
@@ -404,15 +417,22 @@ def plot_level_grid(data: pd.DataFrame, *, row: str = "ligne_libelle",
     Parameters
     ----------
     data : DataFrame
-        Long form, one row per (row, level), as :func:`cdv_lib.survey.matrix_frequencies`
-        gives it: *row* (partner), *level* (level label), *share* (fraction of the row's
-        base, ``NaN`` for a masked row) and optionally *base* (respondents who answered for
-        the row, shown next to its label). Non-response rows (``code = "_nr"``) are left
-        out: bases exclude them.
+        Long form, one row per (row, level), as
+        :func:`cdv_lib.themes.gouvernance.cooperation_long` or
+        :func:`cdv_lib.survey.matrix_frequencies` gives it: *row* (default ``partenaire``
+        or ``ligne_libelle``), *level* (default ``niveau`` or ``libelle``), *share*
+        (fraction of the row's base, ``NaN`` for a masked row) and *base* (default
+        ``base_n`` or ``base``: respondents who answered for the row, shown next to its
+        label; ``False`` to hide). Non-response rows (``code = "_nr"``) are left out:
+        bases exclude them.
     levels : sequence of str, optional
         The ordered levels, lowest first (default: order of appearance).
     """
     ax = _axes(ax)
+    if data is not None and len(data):
+        row = _pick(data, row, ("partenaire", "ligne_libelle"))
+        level = _pick(data, level, ("niveau", LABEL))
+        base = _pick(data, base, (BASE, "base")) if base is not False else None
     if _is_empty(data, [row, level, share, base]):
         return show_empty(ax, title=title)
     frame, _nr, _base = _split_non_responses(data, None)
@@ -464,8 +484,9 @@ def plot_level_grid(data: pd.DataFrame, *, row: str = "ligne_libelle",
     return ax
 
 
-def plot_cooperation_grid(data: pd.DataFrame, *, row: str = "ligne_libelle",
-                          level: str = LABEL, share: str = SHARE, base: str | None = "base",
+def plot_cooperation_grid(data: pd.DataFrame, *, row: str | None = None,
+                          level: str | None = None, share: str = SHARE,
+                          base: str | None = None,
                           levels: Sequence[str] | None = COOPERATION_LEVELS,
                           title: str | None = "Niveau de coopération par partenaire",
                           source: str | None = None, note=None,

@@ -241,3 +241,26 @@ def test_caption_is_replaced_and_drawn_below_the_axis_labels():
     renderer = fig.canvas.get_renderer()
     assert caption.get_window_extent(renderer).y1 <= ax.xaxis.label.get_window_extent(
         renderer).y0 + 1
+
+
+def test_cooperation_grid_reads_the_gouvernance_long_table():
+    levels = plots.COOPERATION_LEVELS
+    data = pd.DataFrame({
+        "code": ["etat"] * 5, "partenaire": ["État"] * 5,
+        "niveau": pd.Categorical(levels, categories=levels, ordered=True),
+        "n": [2, 4, 6, 4, 3], "part": [2 / 19, 4 / 19, 6 / 19, 4 / 19, 3 / 19],
+        "base_n": pd.array([19] * 5, dtype="Int64")})
+    ax = plots.plot_cooperation_grid(data)
+    assert sum(r.get_width() for r in bars(ax)) == pytest.approx(1)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["État\n(n = 19)"]
+
+
+def test_frequencies_reads_the_gouvernance_question_table():
+    data = pd.DataFrame({"question_id": ["q"] * 3, "code": ["1", "2", "_nr"],
+                         "libelle": ["Oui", "Non", "Non-réponse"],
+                         "n": pd.array([9, 9, 1], dtype="Int64"),
+                         "part": [0.5, 0.5, np.nan],
+                         "base_n": pd.array([18, 18, 18], dtype="Int64")})
+    ax = plots.plot_frequencies(data)
+    assert "n = 18 répondants, 1 non-réponse exclue" in get_caption(ax)
+    assert f"{format_percent(0.5)} (9)" in annotations(ax)
