@@ -76,7 +76,8 @@ def read_table(path: str | Path, *, sheet: str | None = None,
 
     Returns
     -------
-    DataFrame whose columns are the file's header (stripped), every value a ``str`` or missing
+    DataFrame (``attrs["file_label"]`` = label to use in problems, naming the sheet of a
+    workbook with several sheets) whose columns are the file's header (stripped), every value a ``str`` or missing
     (NaN), object dtype; fully empty rows dropped; index = spreadsheet row number (header = 1).
 
     Raises
@@ -125,6 +126,7 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
     frame.index = pd.RangeIndex(2, 2 + len(frame))
     frame = _clean(frame, label)
     _check_mixed_separator(frame, sep, label)
+    frame.attrs["file_label"] = label
     return frame
 
 
@@ -362,7 +364,9 @@ def _read_excel(path: Path, sheet: str | None, label: str) -> pd.DataFrame:
 
     frame = pd.DataFrame(data, columns=header, dtype=object,
                          index=pd.RangeIndex(2, 2 + len(data)))
-    return _clean(frame, label)
+    frame = _clean(frame, label)
+    frame.attrs["file_label"] = label
+    return frame
 
 
 def _cell_text(value) -> str | None:
