@@ -257,8 +257,8 @@ def _default_config(frames: dict) -> dict:
 
 def _check_epci(communes: pd.DataFrame, config: dict, label: str) -> list[Problem]:
     code = config.get("code_epci")
-    if not code or not len(communes):
-        return []
+    if not (isinstance(code, str) and len(code) == 9 and code.isdigit()) or not len(communes):
+        return []  # an invalid code is reported once, on config.yaml
     other = communes[communes[C.CODE_EPCI].notna() & (communes[C.CODE_EPCI] != code)]
     return [Problem(label, int(row), C.CODE_EPCI, value,
                     f"le code EPCI de config.yaml ({code}) : commune d'un autre EPCI")
