@@ -1,0 +1,121 @@
+"""``out/manifest.json``: the state of every run of the batch, rewritten atomically as runs
+start and finish, so that a batch killed at any moment leaves a readable manifest and
+``--resume`` knows what is left to do.
+
+Format::
+
+    {
+      "version": 1,
+      "updated": "2026-05-04T10:12:03+02:00",
+      "data_dir": "/abs/path" | null,
+      "runs": {
+        "<commune code or 'agglomeration'>/<theme>": {
+          "commune": "62498" | null, "commune_name": "Lens", "theme": "sante",
+          "theme_label": "Santé", "notebook": "/abs/notebooks/reports/sante.ipynb",
+          "status": "ok" | "failed" | "timeout" | "killed" | "missing" | "pending" | "running",
+          "error": "ValueError: ..." | null,
+          "started": ISO | null, "finished": ISO | null, "duration": seconds | null,
+          "html": "62498/sante.html" | null, "ipynb": "62498/sante.ipynb" | null,
+          "attempts": 1
+        }
+      }
+    }
+
+Output paths are relative to the manifest's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cdv_lib.batch import atomic
+from cdv_lib.batch.plan import RunSpec
+from cdv_lib.batch.run import MISSING, OK, PENDING, RUNNING, now_iso
+
+MANIFEST_NAME = "manifest.json"
+VERSION = 1
+
+
+def manifest_path(out_dir: str | os.PathLike) -> Path:
+    return Path(out_dir) / MANIFEST_NAME
+
+
+def load(out_dir: str | os.PathLike) -> dict:
+    """The manifest of *out_dir*, or an empty one (missing or unreadable file)."""
+    path = manifest_path(out_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("runs"), dict):
+            return data
+    except (OSError, ValueError):
+        pass
+    return {"version": VERSION, "updated": None, "data_dir": None, "runs": {}}
+
+
+def save(out_dir: str | os.PathLike, manifest: dict) -> Path:
+    manifest["updated"] = now_iso()
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False)
+    return atomic.write_text(manifest_path(out_dir), text + "\n")
+
+
+def entry(spec: RunSpec, status: str = PENDING) -> dict:
+    """A fresh manifest entry for *spec*."""
+    return {
+        "commune": spec.commune, "commune_name": spec.commune_name,
+        "theme": spec.theme, "theme_label": spec.theme_label, "notebook": spec.notebook,
+        "status": status, "error": None, "started": None, "finished": None,
+        "duration": None, "html": None, "ipynb": None, "attempts": 0,
+    }
+
+
+def html_complete(path: Path) -> bool:
+    """True when *path* is a whole HTML page (ends with ``</html>``)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 64))
+            return fh.read().rstrip().lower().endswith(b"</html>")
+    except OSError:
+        return False
+
+
+def notebook_valid(path: Path) -> bool:
+    """True when *path* parses as a notebook."""
+    import nbformat
+
+    try:
+        nbformat.read(str(path), as_version=4)
+        return True
+    except Exception:
+        return False
+
+
+def outputs_valid(out_dir: str | os.PathLike, spec: RunSpec) -> bool:
+    """Both outputs of a successful run exist and are whole."""
+    out_dir = Path(out_dir)
+    return html_complete(out_dir / spec.html) and notebook_valid(out_dir / spec.ipynb)
+
+
+def is_done(manifest: dict, out_dir: str | os.PathLike, spec: RunSpec) -> bool:
+    """A run ``--resume`` may skip: status ``ok`` and valid outputs."""
+    record = manifest["runs"].get(spec.run_id)
+    return bool(record) and record.get("status") == OK and outputs_valid(out_dir, spec)
+
+
+def mark_missing(manifest: dict, out_dir: str | os.PathLike, specs: list[RunSpec]) -> int:
+    """Mark ``ok`` runs whose outputs are missing or truncated as ``missing``, and runs left
+    ``pending``/``running`` by an interrupted batch as ``missing`` too. Returns the count."""
+    count = 0
+    for spec in specs:
+        record = manifest["runs"].get(spec.run_id)
+        if not record:
+            continue
+        stale = record.get("status") in (PENDING, RUNNING)
+        broken = record.get("status") == OK and not outputs_valid(out_dir, spec)
+        if stale or broken:
+            record["status"] = MISSING
+            record["error"] = "Sorties absentes ou incomplètes" if broken else "Exécution interrompue"
+            count += 1
+    return count
