@@ -34,6 +34,9 @@ _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
 _MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
                        "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
                        "\u2039\u203a\u20ac\u2122]")
+# a DOS (cp850) export read as cp1252 puts punctuation inside words: "r‚union" for "réunion"
+_DOS_IN_WORD = re.compile("[a-z][\u201a\u201e\u2026\u2021\u02c6\u2030\u2039\u201c\u201d"
+                          "\u2022\u2013\u2014\u0160][a-z]")
 _EXPECTED_ENCODING = "texte en UTF-8 (avec ou sans BOM) ou Windows-1252"
 
 
@@ -160,6 +163,12 @@ def decode_bytes(raw: bytes, label: str) -> str:
         raise _encoding_problem(raw, bad, label, "ni UTF-8 ni Windows-1252 "
                                 f"(octet 0x{raw[bad]:02X} ; export DOS/Mac ?)")
     text = raw.decode("cp1252")
+    dos = _DOS_IN_WORD.search(text)
+    if dos:
+        pos = len(text[: dos.start() + 1].encode("cp1252"))
+        raise _encoding_problem(raw, pos, label, "ni UTF-8 ni Windows-1252 "
+                                f"(octet 0x{raw[pos]:02X} au milieu d'un mot : export DOS "
+                                "cp850 ?)")
     if _MOJIBAKE.search(text):
         raise _encoding_problem(raw, utf8_error.start, label,
                                 "un seul encodage ; le fichier mélange UTF-8 et Windows-1252 "

@@ -123,7 +123,11 @@ class References:
                     qpv: pd.DataFrame | None) -> References:
         codes = None
         if communes is not None and len(communes):
-            codes = frozenset(communes[C.CODE_INSEE].dropna())
+            # a code that lost its leading zero is reported once, in communes; other tables
+            # referring to the full code must not repeat it
+            known = communes[C.CODE_INSEE].dropna().astype(str)
+            codes = frozenset(known) | frozenset(
+                "0" + c for c in known if re.fullmatch(r"\d{4}", c))
         qpvs = None
         if qpv is not None and len(qpv):
             qpvs = {code: frozenset(split_codes(cell))
