@@ -734,3 +734,45 @@ def plot_perr_status(data: pd.DataFrame, *, status: str = C.STATUT, count: str =
         ax.set_title(title)
     add_caption(ax, source=source, base=f"{format_number(total)} engagements", note=note)
     return ax
+
+
+# --- charts of report tables ------------------------------------------------------------
+
+# chart name (ReportTable.chart) -> (function, options, name of its title option)
+CHARTS: dict[str, tuple] = {
+    "frequencies": (plot_frequencies, {}, "question"),
+    "multiple_choice": (plot_multiple_choice, {}, "question"),
+    "level_grid": (plot_level_grid, {}, "title"),
+    "funding_per_year": (plot_funding_per_year, {"y": "montant_accorde"}, "title"),
+    "funding_by_financeur": (plot_funding_by, {"category": C.FINANCEUR,
+                                               "y": "montant_accorde", "share": "part"},
+                             "title"),
+    "funding_by_pilier": (plot_funding_by, {"category": C.PILIER, "y": "montant_accorde",
+                                            "share": "part"}, "title"),
+    "funding_by_thematique": (plot_funding_by, {"category": C.THEMATIQUE,
+                                                "y": "montant_accorde", "share": "part"},
+                              "title"),
+    "health_programming": (plot_health_programming, {"y": "montant_sante",
+                                                     "count": "n_actions_sante",
+                                                     "share": "part_montant"}, "title"),
+    "health_actions_thematique": (plot_health_actions, {"by": C.THEMATIQUE, "share": "part"},
+                                  "title"),
+    "health_actions_public": (plot_health_actions, {"by": C.PUBLIC, "share": "part"}, "title"),
+    "health_actions_duree": (plot_health_actions, {"by": C.DUREE, "share": "part"}, "title"),
+    "health_actions_dispositif": (plot_health_actions, {"by": C.DISPOSITIF, "share": "part"},
+                                  "title"),
+    "participation_ladder": (plot_participation_ladder, {"share": "part"}, "title"),
+    "interview_codes": (plot_interview_codes, {}, "title"),
+    "perr_status": (plot_perr_status, {}, "title"),
+}
+
+
+def plot_table(table, *, ax: Axes | None = None) -> Axes:
+    """Draw a :class:`cdv_lib.report_tables.ReportTable` with the chart it names, titled
+    with the table's title and captioned with its source."""
+    if table.chart not in CHARTS:
+        raise ValueError(f"graphique inconnu : « {table.chart} » (graphiques : "
+                         f"{', '.join(CHARTS)})")
+    func, options, title_option = CHARTS[table.chart]
+    return func(table.plot_data, **options, **{title_option: table.titre},
+                source=table.source or None, ax=ax)
