@@ -55,14 +55,20 @@ def test_verbatims_only_cleared_and_pseudonymised():
     assert list(out.columns) == ["entretien", "type_acteur", "categorie", "code", "verbatim"]
     # Durand's 2nd (not cleared) and Martin's empty verbatim are left out
     assert list(out["verbatim"]) == ["On ne sait jamais rien.", "Le centre nous aide."]
-    assert list(out["entretien"]) == ["E01", "E02"]
+    assert list(out["entretien"]) == ["P01", "P02"]
     flat = " ".join(out.astype(str).to_numpy().ravel())
     assert "Durand" not in flat and "Martin" not in flat and "INT-" not in flat
 
 
 def test_pseudonyms_follow_first_appearance():
     names = P.pseudonyms(entretiens())
-    assert names == {"INT-Durand": "E01", "INT-Martin": "E02", "INT-Asso": "E03"}
+    assert names == {"INT-Durand": "P01", "INT-Martin": "P02", "INT-Asso": "P03"}
+    # ids already numbered like the pseudonyms: another prefix, never an original id
+    df = entretiens()
+    df["id_entretien"] = df["id_entretien"].map(
+        {"INT-Durand": "P02", "INT-Martin": "P01", "INT-Asso": "P03"})
+    renamed = P.pseudonyms(df)
+    assert renamed == {"P02": "PS01", "P01": "PS02", "P03": "PS03"}
 
 
 def test_ladder_from_codes():

@@ -34,6 +34,7 @@ __all__ = [
     "conseils_citoyens",
     "interviews_by_actor",
     "participation_ladder",
+    "PSEUDO_PREFIXES",
     "pseudonyms",
     "verbatims",
 ]
@@ -43,6 +44,7 @@ LADDER = ["Information", "Consultation", "Concertation", "Co-construction", "Co-
 LADDER_DTYPE = pd.CategoricalDtype(LADDER, ordered=True)
 LADDER_PREFIX = "echelle:"
 ALL_ACTORS = "Ensemble"
+PSEUDO_PREFIXES = ("P", "PS", "Pseudo-", "Entretien anonyme ")
 
 
 def _ladder_key(value: object) -> str:
@@ -125,14 +127,21 @@ def codes_by_actor(entretiens: pd.DataFrame, *, by_actor: bool = True) -> pd.Dat
 
 
 def pseudonyms(entretiens: pd.DataFrame) -> dict:
-    """``{id_entretien: "E01", ...}`` numbered by order of first appearance in the table.
+    """``{id_entretien: "P01", ...}`` numbered by order of first appearance in the table.
 
     The number depends only on row order, not on the id's value, so the id cannot be
-    recovered from the pseudonym.
+    recovered from the pseudonym. Exports often number interviews ``E01``, ``E02``… in
+    order already, so the prefix is ``P`` and, should a pseudonym still equal an original
+    id, the next prefix of ``PSEUDO_PREFIXES`` is used: a pseudonym is never an original id.
     """
     ids = list(dict.fromkeys(entretiens[C.ID_ENTRETIEN]))
     width = max(2, len(str(len(ids))))
-    return {original: f"E{i:0{width}d}" for i, original in enumerate(ids, start=1)}
+    originals = {str(i) for i in ids}
+    for prefix in PSEUDO_PREFIXES:
+        names = [f"{prefix}{i:0{width}d}" for i in range(1, len(ids) + 1)]
+        if originals.isdisjoint(names):
+            return dict(zip(ids, names))
+    raise ValueError("Pseudonymes : tous les préfixes prévus sont déjà des identifiants.")
 
 
 def verbatims(entretiens: pd.DataFrame) -> pd.DataFrame:
@@ -141,7 +150,7 @@ def verbatims(entretiens: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``entretien`` (pseudonym ``E01``…, see :func:`pseudonyms`; numbered over the whole
+        ``entretien`` (pseudonym ``P01``…, see :func:`pseudonyms`; numbered over the whole
         table so it is the same whatever is filtered afterwards), ``type_acteur``,
         ``categorie``, ``code``, ``verbatim``. No other column of the input (the original
         id, names, communes...) is carried.
