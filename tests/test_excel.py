@@ -150,3 +150,17 @@ def test_percentage_without_base_is_refused():
     with pytest.raises(ValueError, match="suivie de sa base"):
         ReportTable(key="x", titre="x", data=pd.DataFrame({"Part": [0.5], "n": [3]}),
                     formats={"Part": PERCENT})
+
+
+def test_workbook_of_the_embedded_data_passes_the_secrecy_audit(tmp_path):
+    from cdv_lib.audit import scan_xlsx
+    from cdv_lib.dataset import load_dataset
+    from cdv_lib.report_tables import all_tables, commune_name
+
+    dataset = load_dataset()
+    scopes = {commune_name(dataset, c): all_tables(dataset, c) for c in (None, "62498")}
+    path = export_workbook(scopes, tmp_path / "tableaux.xlsx")
+    wb = load_workbook(path, read_only=True)
+    assert len(wb.sheetnames) == 1 + sum(len(t) for t in scopes.values())
+    wb.close()
+    assert scan_xlsx(path, threshold=5, deny=[]) == []

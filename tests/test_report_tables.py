@@ -1,0 +1,160 @@
+"""Displayed tables: secrecy at commune level, French formatting, escaping, charts."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from cdv_lib import plots, report_tables as rt  # noqa: E402
+from cdv_lib.dataset import load_dataset  # noqa: E402
+from cdv_lib.style import format_euro, format_percent  # noqa: E402
+
+HOSTILE = "<script>alert(1)</script>"
+
+QUESTIONNAIRE = """\
+id: communes
+titre: Questionnaire test
+reponses: communes_reponses.csv
+identifiant: id
+envoyes: 14
+attributs:
+  commune: {colonne: commune}
+questions:
+  - id: moyens
+    libelle: Les moyens sont-ils suffisants ?
+    type: unique
+    theme: gouvernance
+    colonne: Q1
+    choix:
+      - {code: "1", libelle: "Oui"}
+      - {code: "2", libelle: "%s"}
+""" % HOSTILE
+
+
+def write_dataset(root):
+    (root / "questionnaires").mkdir(parents=True)
+    (root / "communes.csv").write_text(
+        "code_insee;nom;population;signataire\n"
+        "62498;Lens;32920;oui\n62510;Liévin;30000;oui\n62001;Petite;500;non\n",
+        encoding="utf-8")
+    (root / "qpv.csv").write_text(
+        "code_qpv;nom;communes;population\nQP062901;Cité test;62498|62510;3000\n",
+        encoding="utf-8")
+    (root / "programmation.csv").write_text(
+        "annee;numero_dossier;porteur;intitule;commune;code_qpv;pilier;thematique;financeur;"
+        "montant_demande;montant_accorde\n"
+        "2022;D1;Asso;Action 1;62498;;Cohésion sociale;Santé;État;1000;800\n"
+        "2022;D1;Asso;Action 1;62498;;Cohésion sociale;Santé;CALL;500;400\n"
+        f"2022;D2;Asso;{HOSTILE};INTERCO;;Emploi;Emploi;Région;300;300\n",
+        encoding="utf-8")
+    (root / "config.yaml").write_text(
+        "territoire: Agglo test\nannee: 2022\nsecret:\n  seuil_defaut: 5\n", encoding="utf-8")
+    (root / "questionnaires" / "communes.yaml").write_text(QUESTIONNAIRE, encoding="utf-8")
+    # Lens: 9 respondents (7 oui, 2 non); Liévin: 3 respondents (all oui)
+    rows = ["id;commune;Q1"]
+    rows += [f"L{i};62498;1" for i in range(7)] + ["L7;62498;2", "L8;62498;2"]
+    rows += [f"V{i};62510;1" for i in range(3)]
+    (root / "questionnaires" / "communes_reponses.csv").write_text(
+        "\n".join(rows) + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    return load_dataset(write_dataset(tmp_path / "data"))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def moyens(tables):
+    return rt.find(tables, "gouvernance.communes.moyens")
+
+
+def test_agglomeration_shows_every_count_with_its_base(dataset):
+    table = moyens(rt.theme_tables(dataset, "gouvernance"))
+    shown = table.formatted()
+    assert list(shown.columns) == ["Réponse", "Effectif", "Part", "Base (n)"]
+    assert shown["Effectif"].tolist() == ["10", "2", "0"]
+    assert shown["Part"].tolist()[:2] == [format_percent(10 / 12), format_percent(2 / 12)]
+    assert shown["Base (n)"].tolist() == ["12", "12", "12"]
+    assert table.n_masked == 0
+    assert table.base == "12 répondants à la question"
+
+
+def test_commune_counts_under_threshold_are_masked_with_secondary_masking(dataset):
+    table = moyens(rt.theme_tables(dataset, "gouvernance", "62498"))
+    shown = table.formatted()
+    # « non » = 2 is under 5; « oui » = 7 would give it back from the base 9: masked too
+    assert shown["Effectif"].tolist()[:2] == ["s", "s"]
+    assert shown["Part"].tolist()[:2] == ["s", "s"]
+    assert shown["Base (n)"].tolist()[0] == "9"
+    assert "masquées" in table.masked_note
+
+
+def test_commune_under_threshold_is_masked_whole(dataset):
+    table = moyens(rt.theme_tables(dataset, "gouvernance", "62510"))
+    shown = table.formatted()
+    assert set(shown["Effectif"]) == {"s"} and set(shown["Base (n)"]) == {"s"}
+    assert table.base == "masquée (secret statistique)"
+    html = table.to_html()
+    assert ">3<" not in html and "n = 3" not in html
+
+
+def test_masked_values_are_not_drawn(dataset):
+    table = moyens(rt.theme_tables(dataset, "gouvernance", "62510"))
+    fig, ax = plt.subplots()
+    plots.plot_table(table, ax=ax)
+    assert all(p.get_width() == 0 for p in ax.patches)
+    assert "3" not in " ".join(t.get_text() for t in ax.texts)
+
+
+def test_finances_commune_lines_only_and_euro_format(dataset):
+    agglo = rt.find(rt.theme_tables(dataset, "finances"), "finances.par_annee")
+    assert agglo.formatted()["Montant accordé"].tolist() == [format_euro(1500)]
+    assert agglo.data["Actions"].tolist() == [2]
+    lens = rt.find(rt.theme_tables(dataset, "finances", "62498"), "finances.par_annee")
+    assert lens.formatted()["Montant accordé"].tolist() == [format_euro(1200)]
+    funders = rt.find(rt.theme_tables(dataset, "finances"), "finances.par_financeur")
+    assert list(funders.data.columns[:4]) == ["Financeur", "Montant accordé", "Part",
+                                              "Base (€)"]
+    assert funders.data["Part"].tolist() == pytest.approx([800 / 1500, 400 / 1500,
+                                                           300 / 1500])
+
+
+def test_text_from_the_data_is_escaped(dataset):
+    table = moyens(rt.theme_tables(dataset, "gouvernance"))
+    html = rt.to_html([table])
+    assert HOSTILE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_unknown_theme_and_commune_are_refused(dataset):
+    with pytest.raises(ValueError, match="Thème inconnu"):
+        rt.theme_tables(dataset, "meteo")
+    with pytest.raises(ValueError, match="99999"):
+        rt.theme_tables(dataset, "finances", "99999")
+
+
+def test_every_theme_builds_and_charts_draw_on_embedded_data():
+    dataset = load_dataset()
+    for commune in (None, "62498"):
+        tables = rt.all_tables(dataset, commune)
+        keys = [t.key for t in tables]
+        assert len(keys) == len(set(keys))
+        for theme in ("territoire", "finances", "gouvernance", "sante"):
+            assert any(k.startswith(theme + ".") for k in keys), theme
+        for table in tables:
+            assert isinstance(table.data, pd.DataFrame)
+            if table.chart:
+                fig, ax = plt.subplots()
+                assert plots.plot_table(table, ax=ax) is ax
+                plt.close(fig)
