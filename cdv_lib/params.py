@@ -80,9 +80,19 @@ def declared_parameters(notebook_path: str | os.PathLike) -> dict[str, dict]:
     dict ``name -> {"type": str | None, "default": str (source text) | None, "help": str}``,
     in cell order; empty when the notebook has no ``parameters`` cell.
     """
+    import logging
+
     import papermill as pm
 
-    inspected = pm.inspect_notebook(str(notebook_path))
+    # papermill warns on lines it cannot parse (a `=` in a help comment); the cell is parsed
+    # below anyway
+    pm_logger = logging.getLogger("papermill")
+    level = pm_logger.level
+    pm_logger.setLevel(logging.ERROR)
+    try:
+        inspected = pm.inspect_notebook(str(notebook_path))
+    finally:
+        pm_logger.setLevel(level)
     source = _parameters_source(notebook_path)
     parsed = _parse_cell(source) if source else {}
     out: dict[str, dict] = {}
@@ -214,3 +224,40 @@ def read_params_file(path: str | os.PathLike) -> dict:
     import yaml
 
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
+def params_files_problems(params_dir: str | os.PathLike, registry: Mapping) -> list[str]:
+    """Keys of the files of *params_dir* that a notebook would not accept.
+
+    ``defaults.yaml`` applies to every notebook of *registry* (theme -> ``Theme``),
+    ``themes/<theme>.yaml`` to that theme's notebook, ``communes/*.yaml`` to every notebook
+    rendered per commune. Returns French messages (empty list: all keys declared); a
+    notebook missing from disk is reported too.
+    """
+    root = Path(params_dir)
+    problems: list[str] = []
+    declared: dict[str, dict] = {}
+    for theme in registry.values():
+        if not Path(theme.notebook).exists():
+            problems.append(f"Notebook introuvable pour le thème {theme.name} : {theme.notebook}")
+            continue
+        declared[theme.name] = declared_parameters(theme.notebook)
+
+    def check(path: Path, themes) -> None:
+        if not path.exists():
+            return
+        values = read_params_file(path)
+        for theme in themes:
+            if theme.name not in declared:
+                continue
+            try:
+                check_parameters(theme.notebook, values, declared=declared[theme.name])
+            except ParameterError as exc:
+                problems.append(f"{path.relative_to(root)} : {exc}")
+
+    check(root / "defaults.yaml", registry.values())
+    for theme in registry.values():
+        check(root / "themes" / f"{theme.name}.yaml", [theme])
+    for path in sorted((root / "communes").glob("*.yaml")):
+        check(path, [t for t in registry.values() if t.communes])
+    return problems
