@@ -80,7 +80,7 @@ def read_table(path: str | Path, *, sheet: str | None = None,
     Returns
     -------
     DataFrame (``attrs["file_label"]`` = label to use in problems, naming the sheet of a
-    workbook with several sheets) whose columns are the file's header (stripped), every value a ``str`` or missing
+    workbook with several sheets, ``attrs["other_sheets"]`` = the sheets not read) whose columns are the file's header (stripped), every value a ``str`` or missing
     (NaN), object dtype; fully empty rows dropped; index = spreadsheet row number (header = 1).
 
     Raises
@@ -115,13 +115,21 @@ def _read_csv(path: Path, label: str) -> pd.DataFrame:
         raise _fail(label, "un séparateur « ; », « , » ou tabulation "
                     f"(séparateur « {odd} » non reconnu dans l'en-tête)",
                     row=1, value=header[0])
+    if len(header) == 1:
+        rest = sample.split("\n", 1)[1] if "\n" in sample else ""
+        sep_rest = sniff_separator(rest)
+        second = next(csv.reader(io.StringIO(rest), delimiter=sep_rest), [])
+        if len(second) > 1:
+            raise _fail(label, "l'en-tête (noms de colonnes) en ligne 1 ; cette ligne ressemble "
+                        "à un titre, l'en-tête semble être en ligne 2 : supprimer les lignes "
+                        "au-dessus de l'en-tête", row=1, value=header[0])
     _check_header(header, label)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, header=0, engine="c",
                             keep_default_na=False, na_values=[""], skip_blank_lines=False,
                             quotechar='"', doublequote=True)
     except pd.errors.ParserError as exc:
-        raise _parser_problem(exc, label, sep, len(header)) from None
+        raise _parser_problem(exc, label, sep, text) from None
     except pd.errors.EmptyDataError:
         raise _fail(label, "une ligne d'en-tête et au moins une ligne de données "
                     "(fichier vide)") from None
@@ -246,18 +254,21 @@ def _check_header(header: list[str], label: str) -> None:
         raise DataError(problems)
 
 
-def _parser_problem(exc: Exception, label: str, sep: str, width: int) -> DataError:
+def _parser_problem(exc: Exception, label: str, sep: str, source: str) -> DataError:
     text = str(exc)
     match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if match:
         expected, line, saw = (int(g) for g in match.groups())
+        lines = source.splitlines()
+        value = lines[line - 1] if 0 < line <= len(lines) else None
         return _fail(label, f"{expected} champs séparés par {SEPARATOR_NAMES[sep]}, "
                      f"{saw} trouvés (séparateur dans une valeur non entourée de guillemets ?)",
-                     row=line)
-    if "EOF inside string" in text or "EOF" in text:
-        match = re.search(r"line (\d+)", text)
-        return _fail(label, "des guillemets fermés (guillemet ouvert jamais refermé)",
-                     row=int(match.group(1)) if match else None)
+                     row=line, value=value)
+    if "EOF" in text:
+        # pandas counts rows from 0 at the header: spreadsheet row = n + 1
+        match = re.search(r"starting at row (\d+)", text)
+        return _fail(label, "des guillemets fermés (guillemet ouvert sur cette ligne, jamais "
+                     "refermé)", row=int(match.group(1)) + 1 if match else None)
     return _fail(label, f"un CSV lisible ({text})")
 
 
@@ -328,6 +339,7 @@ def _read_excel(path: Path, sheet: str | None, label: str) -> pd.DataFrame:
         chosen = names[0]
     if len(names) > 1:
         label = f"{label} (feuille « {chosen} »)"
+        others = [n for n in names if n != chosen]
     ws_values, ws_formulas = wb_values[chosen], wb_formulas[chosen]
 
     problems = []
@@ -375,6 +387,8 @@ def _read_excel(path: Path, sheet: str | None, label: str) -> pd.DataFrame:
                          index=pd.RangeIndex(2, 2 + len(data)))
     frame = _clean(frame, label)
     frame.attrs["file_label"] = label
+    if len(names) > 1:
+        frame.attrs["other_sheets"] = others
     return frame
 
 

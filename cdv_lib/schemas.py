@@ -357,11 +357,12 @@ def build_schema(table: str, refs: References | None = None) -> _Schema:
                 lambda s: s.isin(known_qpv) | ~s.astype(str).str.fullmatch(QPV_RE),
                 "un code_qpv du fichier qpv (QPV inconnu ou d'un autre EPCI)", "qpv_known"))
             pairs = {(q, c) for q, communes in refs.qpv.items() for c in communes}
+            known_com = set(refs.communes or ())
             error = "un QPV situé dans la commune de l'action (ou commune INTERCO)"
             frame_checks.append(pa.Check(
                 lambda d: pd.Series([
-                    not (isinstance(q, str) and q in known_qpv and isinstance(c, str)
-                         and c != C.INTERCO and (q, c) not in pairs)
+                    not (isinstance(q, str) and q in known_qpv and c in known_com
+                         and (q, c) not in pairs)
                     for q, c in zip(d[C.CODE_QPV], d[C.COMMUNE])], index=d.index),
                 error=error, name="qpv_commune"))
             frame_cols[error] = C.CODE_QPV
@@ -551,7 +552,17 @@ def missing_columns(table: str, raw: pd.DataFrame, file_label: str) -> list[Prob
     """One problem per required column absent from *raw*, naming the columns found and the
     closest one."""
     found = [str(c) for c in raw.columns]
-    norm = {_column_key(c): c for c in found}
+    contract = {f.name for f in TABLES[table]}
+    norm = {_column_key(c): c for c in found if c not in contract}
+    listed = ", ".join(f"« {c} »" for c in found)
+    required = [f.name for f in TABLES[table] if f.required]
+    if not any(name in found for name in required):
+        sheets = raw.attrs.get("other_sheets")
+        hint = (" ; autres feuilles du classeur : " + ", ".join(f"« {s} »" for s in sheets)
+                + f" — nommer la feuille de données « {table} »") if sheets else ""
+        return [Problem(file_label, 1, None, None,
+                        "les colonnes " + ", ".join(required) + " ; aucune trouvée, colonnes "
+                        f"lues : {listed}{hint}")]
     problems = []
     for f in TABLES[table]:
         if not f.required or f.name in found:
@@ -561,7 +572,7 @@ def missing_columns(table: str, raw: pd.DataFrame, file_label: str) -> list[Prob
         problems.append(Problem(
             file_label, 1, f.name, None,
             f"une colonne « {f.name} » (absente) ; colonnes trouvées : "
-            + ", ".join(f"« {c} »" for c in found) + suggestion))
+            + listed + suggestion))
     return problems
 
 
