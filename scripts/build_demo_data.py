@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import random
 import shutil
 import sys
@@ -388,8 +389,8 @@ def build_programmation(communes: list[dict]) -> list[list[object]]:
         for ln in lines:
             d, funder, granted, ratio = ln
             numero = d["numero"] + (f"-{d['suffix']:02d}" if d["years"] > 1 else "")
-            asked = int(round(granted * ratio, -1)) if granted else int(round(
-                d["size"] * 9000 * ratio, -1))
+            # requests are rounded up to ten euros: never below what was granted
+            asked = 10 * math.ceil((granted if granted else d["size"] * 9000) * ratio / 10)
             declared = ""
             if total_declared_budget and d["years"] == 1 and annee >= 2019 and \
                     d["funders"][0] == funder and len(d["funders"]) >= 2 and r.random() < 0.08:
