@@ -44,7 +44,7 @@ from cdv_lib.paths import REFERENCE_DIR
 from cdv_lib.readers import find_table, parse_decimal, parse_int, read_table
 from cdv_lib.survey import NON_RESPONSE_CODE, frequencies, response_rate
 from cdv_lib.survey.matching import fold
-from cdv_lib.themes import finances, gouvernance, perr, territoire
+from cdv_lib.themes import finances, gouvernance, participation, perr, sante, territoire
 from cdv_lib.themes.ami import load_rules
 
 __all__ = [
@@ -174,7 +174,7 @@ class _Context:
 
     @cached_property
     def health(self) -> pd.DataFrame:
-        return finances.health_share(self.ds.programmation).set_index(C.ANNEE)
+        return sante.health_programming(self.ds.programmation).set_index(C.ANNEE)
 
     @cached_property
     def reunions(self) -> pd.DataFrame:
@@ -208,22 +208,23 @@ def _key(ctx: _Context, cle: str) -> Computed:
     return Computed(row["valeur"], base, f"territoire.key_figures : {cle}")
 
 
+_DEFAULT_CODES = {"departement": "62", "region": "32", "france": "FR"}
+
+
 def _indicator(ctx: _Context, niveau: str, indicateur: str, annee: int | None = None,
                code: str | None = None) -> Computed:
-    ind = ctx.ds.indicateurs
-    rows = ind[(ind[C.NIVEAU] == niveau) & (ind[C.INDICATEUR] == indicateur)]
-    if code is not None:
-        rows = rows[rows[C.CODE].astype(str) == code]
-    if annee is not None:
-        rows = rows[rows[C.ANNEE] == annee]
+    if code is None:
+        code = ctx.ds.config.get("code_epci") if niveau == "epci" else _DEFAULT_CODES[niveau]
+    rows = sante.context_indicators(ctx.ds.indicateurs, [indicateur],
+                                    territoires={niveau: str(code)}, annee=annee)
     if len(rows) != 1:
-        raise ValueError(f"indicateur {indicateur} ({niveau} {code or ''} {annee or ''}) : "
+        raise ValueError(f"indicateur {indicateur} ({niveau} {code} {annee or ''}) : "
                          f"{len(rows)} ligne(s)")
     value = rows[C.VALEUR].iloc[0]
     if pd.isna(value):
         raise ValueError(f"indicateur {indicateur} : valeur {rows['marqueur'].iloc[0]}")
-    return Computed(float(value), None, f"indicateurs : {indicateur} {niveau} "
-                    f"{rows[C.CODE].iloc[0]} {rows[C.ANNEE].iloc[0]}")
+    return Computed(float(value), None, f"sante.context_indicators : {indicateur} {niveau} "
+                    f"{code} {rows[C.ANNEE].iloc[0]}")
 
 
 def _share(ctx: _Context, survey_name: str, question_id: str, choice: str, *,
@@ -267,19 +268,20 @@ def _rate(ctx: _Context, survey_name: str, what: str) -> Computed:
 
 def _health_programmation(ctx: _Context, year: int, what: str) -> Computed:
     row = ctx.health.loc[year]
-    return Computed(row[what], None, f"finances.health_share {year} : {what}")
-
-
-def _actions_sante_2021(ctx: _Context) -> pd.DataFrame:
-    acts = ctx.ds.actions_sante
-    return acts[acts[C.ANNEE] == 2021]
+    return Computed(row[what], None, f"sante.health_programming {year} : {what}")
 
 
 def _public_share(ctx: _Context, public: str) -> Computed:
-    # belongs in themes.sante (not written yet): share of the year's actions by public
-    acts = _actions_sante_2021(ctx)
-    n = int((acts[C.PUBLIC].map(fold) == fold(public)).sum())
-    return Computed(Fraction(n, len(acts)), len(acts), f"actions_sante 2021 : {n}/{len(acts)}")
+    table = sante.distribution(ctx.ds.actions_sante, C.PUBLIC, annee=2021)
+    hit = table[table[C.PUBLIC].map(fold) == fold(public)]
+    n, base = int(hit["n"].iloc[0]), int(hit["base_n"].iloc[0])
+    return Computed(Fraction(n, base), base, f"sante.distribution(public, 2021) : {n}/{base}")
+
+
+def _actions_2021(ctx: _Context) -> Computed:
+    per = sante.actions_per_commune(ctx.ds.actions_sante, annee=2021)
+    return Computed(int(per["base_n"].iloc[0]), None,
+                    f"sante.actions_per_commune(2021) : {len(per)} communes")
 
 
 def _ami(ctx: _Context):
@@ -461,8 +463,9 @@ FIGURES: dict[str, Callable[[_Context], Computed | None]] = {
                                               of_all=True),
     "gouv.propositions": _chosen_proposals,
     # participation des habitants
-    "part.entretiens": lambda c: Computed(int(c.ds.entretiens[C.ID_ENTRETIEN].nunique()), None,
-                                          "entretiens : id_entretien distincts"),
+    "part.entretiens": lambda c: Computed(
+        int(participation.interviews_by_actor(c.ds.entretiens)["base_n"].iloc[0]), None,
+        "participation.interviews_by_actor : entretiens"),
     "part.temps_restitution": lambda c: _count_meetings(c, "restitution"),
     "part.questions_evaluatives": lambda c: None,
     "part.cc.info_negatif": lambda c: _share(c, "conseils_citoyens", "acces_information",
@@ -481,8 +484,7 @@ FIGURES: dict[str, Callable[[_Context], Computed | None]] = {
     "sante.communes_rencontrees": lambda c: _rate(c, "sante_communes", "reponses"),
     "sante.communes_rencontrees_pct": lambda c: _rate(c, "sante_communes", "taux"),
     "sante.elu_referent": lambda c: _share(c, "sante_communes", "elu_referent", "Oui"),
-    "sante.actions_2021": lambda c: Computed(len(_actions_sante_2021(c)), None,
-                                             "actions_sante : lignes de 2021"),
+    "sante.actions_2021": _actions_2021,
     "sante.public_adultes": lambda c: _public_share(c, "adultes"),
     "sante.public_jeunes": lambda c: _public_share(c, "jeunes"),
     "sante.public_enfants": lambda c: _public_share(c, "enfants"),
@@ -567,8 +569,8 @@ def load_explanations(path: str | Path | None = None) -> dict[str, str]:
 
 
 def _display(value, unit: str) -> float:
-    number = float(_to_decimal(value))
-    return number * 100 if unit == "percent" else number
+    number = _to_decimal(value)
+    return float(number * 100 if unit == "percent" else number)
 
 
 def fidelity_table(data: str | Path | Dataset | None = None, *,
