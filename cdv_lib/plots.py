@@ -214,8 +214,11 @@ def plot_funding_per_year(data: pd.DataFrame, *, x: str = C.ANNEE, y: str = AMOU
     table = table[_ordered(table.columns, hue_order)]
     _stacked_bars(ax, table, palette(len(table.columns)), horizontal=False)
     totals = table.sum(axis=1).to_numpy()
-    _bar_labels(ax, np.arange(len(totals)), totals, [format_euro(t) for t in totals],
-                horizontal=False)
+    # full amounts overlap beyond a few bars: millions with two decimals then
+    many = len(totals) > 5
+    texts = [f"{format_number(t / 1e6, 2)} M€" if many and t >= 1e6 else format_euro(t)
+             for t in totals]
+    _bar_labels(ax, np.arange(len(totals)), totals, texts, horizontal=False)
     ax.set_xticks(np.arange(len(table.index)), [str(i) for i in table.index])
     ax.yaxis.set_major_formatter(euro_formatter())
     ax.set_xlabel("Année")

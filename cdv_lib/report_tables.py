@@ -757,3 +757,15 @@ def show(tables: ReportTable | Iterable[ReportTable], *, charts: bool = True,
             plot_table(table, ax=ax)
             display(fig)
             plt.close(fig)
+
+
+def scope_header(dataset, commune: str | None, *, titre: str, annee: int | None = None):
+    """The heading of a report: theme title, scope (territory or commune) and year, as
+    escaped HTML for Jupyter, papermill and Voilà."""
+    from IPython.display import HTML
+
+    scope = commune_name(dataset, commune)
+    parts = [f"<h2>{html.escape(titre)} — {html.escape(scope)}</h2>"]
+    if annee is not None:
+        parts.append(f"<p>Année de la programmation : {html.escape(str(annee))}</p>")
+    return HTML("".join(parts))
