@@ -60,7 +60,8 @@ def table_candidates(data_dir: str | Path, name: str,
         return []
     by_ext: dict[str, Path] = {}
     for path in data_dir.iterdir():
-        if path.is_file() and path.stem == name and path.suffix.lower() in extensions:
+        if path.is_file() and path.stem.lower() == name.lower() \
+                and path.suffix.lower() in extensions:
             by_ext.setdefault(path.suffix.lower(), path)
     return [by_ext[ext] for ext in extensions if ext in by_ext]
 
