@@ -89,7 +89,10 @@ def format_number(value: float, decimals: int = 0) -> str:
     """French number: ``1 234``, ``12,5``."""
     fmt = _formatter("fmt_number")
     if fmt is not None:
-        return fmt(value, decimals=decimals)
+        try:
+            return fmt(value, decimals=decimals)
+        except TypeError:  # another signature: keep charts readable meanwhile
+            pass
     return _babel_decimal(value, decimals)
 
 
@@ -105,7 +108,10 @@ def format_percent(share: float, decimals: int = 1) -> str:
     """French percentage of a share in [0, 1]: ``0.421`` → ``42,1 %``."""
     fmt = _formatter("fmt_percent")
     if fmt is not None:
-        return fmt(share, decimals=decimals)
+        try:
+            return fmt(share, decimals=decimals)
+        except TypeError:
+            pass
     return f"{_babel_decimal(float(share) * 100, decimals)}\u00a0%"
 
 
