@@ -52,6 +52,15 @@ def commit(tmp: str | os.PathLike, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def _alive(pid: int) -> bool:
+    """True when *pid* is a running process (a zombie, never reaped in some containers, is
+    dead)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def clean_stale_tmp(folder: str | os.PathLike) -> list[Path]:
     """Remove temporary files under *folder* whose writer process no longer exists.
 
@@ -65,7 +74,7 @@ def clean_stale_tmp(folder: str | os.PathLike) -> list[Path]:
         if not match or not path.is_file():
             continue
         pid = int(match["pid"])
-        if pid != os.getpid() and psutil.pid_exists(pid):
+        if pid != os.getpid() and _alive(pid):
             continue
         try:
             path.unlink()

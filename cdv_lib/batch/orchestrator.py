@@ -162,7 +162,9 @@ def run_batch(*, data: str | os.PathLike | None = None,
     else:
         todo = specs
     for spec in todo:
+        previous = manifest["runs"].get(spec.run_id) or {}
         manifest["runs"][spec.run_id] = mf.entry(spec, PENDING)
+        manifest["runs"][spec.run_id]["attempts"] = previous.get("attempts") or 0
     mf.save(out_dir, manifest)
     write_index(out_dir, manifest)
 

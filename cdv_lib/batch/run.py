@@ -69,7 +69,13 @@ def load_notebook(path: str | os.PathLike):
 
 
 def export_html(nb, title: str) -> str:
-    """HTML page of an executed notebook, without code, titled *title*, in French."""
+    """HTML page of an executed notebook, without code, titled *title*, in French.
+
+    The same notebook and parameters give the same page (papermill's random id of the
+    injected cell is replaced), so that two batches can be compared file by file."""
+    for cell in nb.cells:
+        if "injected-parameters" in (cell.metadata.get("tags") or []):
+            cell["id"] = "injected-parameters"
     body, _resources = html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body.replace('<html lang="en">', '<html lang="fr">', 1)
 
@@ -195,6 +201,7 @@ def execute_run(spec: RunSpec) -> dict:
                 execution_timeout=spec.timeout,
                 kernel_manager_class=_kernel_manager_class(conn_dir, holder),
                 resources={"metadata": {"path": str(Path(spec.notebook).parent)}},
+                shutdown_kernel="immediate",  # outputs are all in: no graceful wait
             )
             status, error = OK, None
         except PapermillExecutionError as exc:
