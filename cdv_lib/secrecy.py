@@ -250,13 +250,18 @@ def mask_grid(
 
 # --- survey tables -----------------------------------------------------------------------
 
-def _apply(table: pd.DataFrame, flags: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def apply_mask(table: pd.DataFrame, flags: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Copy of *table* where, for each ``column: boolean array`` of *flags*, flagged
+    values become NaN (column cast to float) and ``<column>__secret`` holds the flags."""
     out = table.copy()
     for column, flag in flags.items():
         flag = np.asarray(flag, dtype=bool)
         out[column] = out[column].astype("float64").where(~flag)
         out[secret_column(column)] = flag
     return out
+
+
+_apply = apply_mask  # kept for callers written against the first version
 
 
 def mask_frequencies(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
@@ -291,7 +296,7 @@ def mask_frequencies(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
         mask = mask_counts(list(choices["effectif"]), threshold=threshold, total_shown=bool(additive))
         flag_count[positions[~is_nr]] = mask
         flag_count[positions[is_nr]] = [is_primary(v, threshold) for v in block.loc[is_nr, "effectif"]]
-    return _apply(table, {"effectif": flag_count, "part": flag_count, "base": flag_base})
+    return apply_mask(table, {"effectif": flag_count, "part": flag_count, "base": flag_base})
 
 
 def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
@@ -351,7 +356,7 @@ def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
         flag_base[i] = mask[base_cell(gi)]
     # a masked base makes every share of its group recomputable into counts: hide them
     flag_share = flag_count | flag_base
-    return _apply(table, {"effectif": flag_count | flag_base, "part": flag_share, "base": flag_base})
+    return apply_mask(table, {"effectif": flag_count | flag_base, "part": flag_share, "base": flag_base})
 
 
 def small_groups(bases: Mapping[str, float] | pd.Series, *, threshold: int) -> list:
@@ -398,7 +403,7 @@ def mask_small_population(
                       and not str(c).endswith(SECRET_SUFFIX)]
     small = table[base_col].map(lambda v: is_primary(v, threshold)).to_numpy(dtype=bool)
     columns = list(dict.fromkeys([*value_cols, base_col]))
-    return _apply(table, {c: small for c in columns})
+    return apply_mask(table, {c: small for c in columns})
 
 
 # --- INSEE markers -----------------------------------------------------------------------

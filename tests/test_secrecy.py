@@ -229,3 +229,35 @@ def test_insee_markers_never_zero():
     assert list(out["valeur__secret"]) == [False, True, False, False]
     assert masked_display(3, True) == "s"
     assert masked_display(3, False) == "3"
+
+
+def test_survey_crosstab_masked_end_to_end():
+    """A real crosstab of normalised answers, masked, then formatted for display."""
+    import io
+
+    import yaml
+
+    from cdv_lib.formatting import french_table
+    from cdv_lib.survey import crosstab, definition_from_dict, normalize_responses
+
+    definition = definition_from_dict(yaml.load(
+        "id: t\nreponses: t.csv\nidentifiant: id\nattributs: {commune: {colonne: commune}}\n"
+        "questions:\n  - {id: q, libelle: Q, type: unique, colonne: q, "
+        "choix: [{code: oui, libelle: Oui}, {code: non, libelle: Non}]}\n",
+        Loader=yaml.BaseLoader))
+    # Lens: 6 oui, 6 non; Liévin: 7 oui, 1 non; Avion: 2 oui (a group of 2 associations)
+    pattern = [("Lens", "oui")] * 6 + [("Lens", "non")] * 6 + [("Liévin", "oui")] * 7 \
+        + [("Liévin", "non")] + [("Avion", "oui")] * 2
+    csv = "id;commune;q\n" + "\n".join(f"a{i};{c};{v}" for i, (c, v) in enumerate(pattern)) + "\n"
+    frame = pd.read_csv(io.StringIO(csv), sep=";", dtype=str)
+    survey = normalize_responses(definition, frame)
+    table = crosstab(survey, "q", "commune")
+    out = mask_crosstab(table, threshold=5)
+    avion = out[out["groupe"] == "Avion"]
+    assert avion["base__secret"].all() and avion["effectif__secret"].all()
+    lievin = out[(out["groupe"] == "Liévin") & (out["code"] != "_nr")]
+    assert lievin["effectif__secret"].all()  # 1 "non" masked, so its partner "oui" too
+    assert visible_small_counts(out, ["effectif", "base"], threshold=5).empty
+    shown = french_table(out, {"effectif": "int", "part": "percent", "base": "int"})
+    assert set(shown.loc[avion.index, "effectif"]) == {"s"}
+    assert "base__secret" not in shown.columns
