@@ -101,7 +101,9 @@ SANTE_DISPOSITIFS = ["ASV", "CLS", "Contrat de Ville", "droit commun"]
 ACTEURS = ["habitant", "conseiller citoyen", "association", "élu", "technicien"]
 CATEGORIES = ["frein", "levier", "proposition", "constat"]
 CODES_ENTRETIEN = ["mobilisation", "horaires", "confiance", "information", "locaux",
-                   "jeunes", "reconnaissance", "moyens"]
+                   "jeunes", "reconnaissance", "moyens", "echelle:information",
+                   "echelle:consultation", "echelle:concertation", "echelle:co-construction",
+                   "echelle:co-décision"]
 PERR_STATUTS = ["réalisé", "en cours", "partiellement réalisé", "non engagé"]
 N_PERR = 14
 

@@ -1,0 +1,62 @@
+"""`cdv bench`: the report writer and the national sub-benchmark in quick mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdv_lib.bench.results import HEADINGS, Results, fmt_value
+from cdv_lib.cli import main
+
+
+def test_results_markdown_has_figures_ratios_and_targets(tmp_path):
+    res = Results(echo=False)
+    res.machine = {"date": "01/01/2026", "cpu_model": "CPU", "cores": 2}
+    res.figure("batch", "batch.naive", "Boucle naïve", 800.0)
+    res.figure("batch", "batch.cdv", "cdv batch", 100.0)
+    ratio = res.ratio("batch", "batch.speedup", "Accélération", "batch.naive", "batch.cdv")
+    assert ratio.value == pytest.approx(8.0)
+    res.target("batch", "t", "batch ≥ 8×", "8,0×", "≥ 8×", True)
+    res.target("voila", "t2", "premier chiffre", "2,00 s", "≤ 1 s", False, "import de seaborn")
+    text = res.write(tmp_path / "r.md").read_text(encoding="utf-8")
+    for heading in HEADINGS.values():
+        assert heading in text
+    assert "| batch | Accélération | 8,00 |" in text
+    assert "| voila | premier chiffre | ≤ 1 s | 2,00 s | **non** | import de seaborn |" in text
+
+
+def test_french_units():
+    assert fmt_value(1234.5, "s") == "1\u202f234,5 s"
+    assert fmt_value(0.25, "s") == "0,25 s"
+    assert fmt_value(2048, "Mo") == "2\u202f048 Mo"
+
+
+def test_ratio_needs_both_figures():
+    res = Results(echo=False)
+    res.figure("batch", "batch.cdv", "cdv batch", 10.0)
+    assert res.ratio("batch", "r", "r", "batch.naive", "batch.cdv") is None
+
+
+def test_unknown_benchmark_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--only", "batch,nope"])
+    assert "banc inconnu : nope" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quick_national_writes_results(tmp_path, capsys):
+    out = tmp_path / "results.md"
+    code = main(["bench", "--quick", "--only", "national", "--results", str(out),
+                 "--work-dir", str(tmp_path / "work")])
+    assert code == 0
+    text = out.read_text(encoding="utf-8")
+    for heading in HEADINGS.values():
+        assert heading in text
+    assert "Commande : `cdv bench --only national --quick`" in text
+    assert "Tous les indicateurs sur les tables nationales" in text
+    assert "Tous les indicateurs, EPCI par EPCI" in text
+    assert "chaque indicateur national en 10 s et 2 Go" in text
+    assert "Profil cProfile" in text
+    assert "Banc « national » interrompu" not in text
+    printed = capsys.readouterr().out
+    assert "[national] Génération en mémoire" in printed
+    assert (tmp_path / "work" / "national" / "csv" / "programmation.csv").exists()
