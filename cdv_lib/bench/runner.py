@@ -67,6 +67,9 @@ def run_benchmarks(opts: Options) -> Results:
         for name in BENCHMARKS:
             if name not in opts.only:
                 continue
+            if name not in RUNNERS:
+                res.note(f"Banc « {name} » indisponible dans cette installation.")
+                continue
             try:
                 RUNNERS[name](res, opts, work / name)
             except Exception as exc:  # one broken sub-benchmark does not lose the others
@@ -251,10 +254,16 @@ RUNNERS = {"national": bench_national}
 
 def _register_optional() -> None:
     """Sub-benchmarks needing the batch, the app or a browser live in their own modules."""
-    from cdv_lib.bench import batch, floor, voila
+    import importlib
 
-    RUNNERS.update({"floor": floor.bench_floor, "batch": batch.bench_batch,
-                    "dask": batch.bench_dask, "voila": voila.bench_voila})
+    for name, module, attr in [("floor", "floor", "bench_floor"),
+                               ("batch", "batch", "bench_batch"),
+                               ("dask", "batch", "bench_dask"),
+                               ("voila", "voila", "bench_voila")]:
+        try:
+            RUNNERS[name] = getattr(importlib.import_module(f"cdv_lib.bench.{module}"), attr)
+        except ImportError as exc:
+            print(f"Banc « {name} » indisponible : {exc}", file=sys.stderr)
 
 
 def default_jobs() -> int:

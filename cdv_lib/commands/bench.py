@@ -87,10 +87,7 @@ def command_line(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from cdv_lib.bench.runner import Options, _register_optional, run_benchmarks
 
-    try:
-        _register_optional()
-    except ImportError as exc:
-        print(f"Bancs batch/Voilà indisponibles : {exc}", file=sys.stderr)
+    _register_optional()
     if args.jobs is not None and args.jobs < 1:
         print("--jobs : au moins 1", file=sys.stderr)
         return 2

@@ -1,0 +1,309 @@
+"""The batch against the naive way, and on Dask.
+
+* ``cdv batch`` (the whole default batch, into a temporary folder) against what a user would
+  type without it: a sequential shell loop of ``papermill`` then ``jupyter nbconvert --to
+  html --no-input`` per report, same notebooks and parameters (the plan of ``cdv batch``);
+* ``cdv batch --dask --jobs 2`` (LocalCluster, two workers): its time, and the same outputs
+  as the local pool (same files, same figures in the HTML, timestamps ignored);
+* where the time of one run goes: papermill's per-cell durations of the executed notebooks
+  (imports, data loading and computation, display and drawing), the HTML export timed
+  again, and the rest (kernel start and stop, papermill).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+import yaml
+
+from cdv_lib.bench.machine import usable_cores
+from cdv_lib.bench.measure import bin_path, cli_env, run_timed, tail
+from cdv_lib.bench.results import Results, fmt_number
+from cdv_lib.paths import PROJ_ROOT
+
+QUICK_THEMES = ("finances", "fiche_commune")
+
+
+def default_specs(*, quick: bool = False, out_dir: str | Path = "out"):
+    """The runs of the default ``cdv batch`` (embedded data, every theme, the agglomeration
+    and each signatory commune); in quick mode one commune and two themes."""
+    from cdv_lib.batch.orchestrator import _config_year, select_communes
+    from cdv_lib.batch.plan import plan_runs, select_themes
+
+    table = select_communes()
+    themes = select_themes(QUICK_THEMES if quick else None)
+    if quick:
+        table = table.head(1)
+    return plan_runs(table, themes, out_dir=out_dir, agglomeration=not quick,
+                     annee=_config_year(None))
+
+
+def batch_argv(out_dir: Path, *, quick: bool, jobs: int | None, dask: bool = False) -> list[str]:
+    argv = [bin_path("cdv"), "batch", "--out", str(out_dir), "--quiet"]
+    if quick:
+        first = default_specs(quick=True)[0].commune
+        argv += ["--commune", first, *sum((["--theme", t] for t in QUICK_THEMES), [])]
+    if jobs:
+        argv += ["--jobs", str(jobs)]
+    if dask:
+        argv.append("--dask")
+    return argv
+
+
+def run_cdv_batch(out_dir: Path, *, quick: bool, jobs: int | None,
+                  dask: bool = False) -> tuple[float, dict]:
+    """Run ``cdv batch`` as a user would; return (wall seconds, manifest)."""
+    seconds, proc = run_timed(batch_argv(out_dir, quick=quick, jobs=jobs, dask=dask))
+    manifest_file = out_dir / "manifest.json"
+    if proc.returncode != 0 or not manifest_file.exists():
+        raise RuntimeError(f"cdv batch a échoué (code {proc.returncode}) : "
+                           + tail(proc.stderr + proc.stdout, 8))
+    return seconds, json.loads(manifest_file.read_text(encoding="utf-8"))
+
+
+def naive_loop(specs, out_dir: Path, *, limit: int | None = None) -> dict:
+    """The sequential shell loop, one report after the other: ``papermill NB OUT -f
+    params.yaml`` then ``jupyter nbconvert --to html --no-input OUT``.
+
+    Returns ``seconds`` (wall, for the runs done), ``runs`` (done), ``planned``,
+    ``per_run`` (seconds of each), ``papermill`` and ``nbconvert`` (their summed seconds)."""
+    chosen = list(specs)[:limit] if limit else list(specs)
+    params_dir = out_dir / "_params"
+    params_dir.mkdir(parents=True, exist_ok=True)
+    papermill, nbconvert = bin_path("papermill"), bin_path("jupyter")
+    env = cli_env()
+    per_run, pm_total, nb_total = [], 0.0, 0.0
+    t0 = time.perf_counter()
+    for i, spec in enumerate(chosen):
+        target = out_dir / spec.folder / f"{spec.theme}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        params = params_dir / f"{i:03d}.yaml"
+        params.write_text(yaml.safe_dump(dict(spec.parameters), allow_unicode=True),
+                          encoding="utf-8")
+        t1 = time.perf_counter()
+        s1, p1 = run_timed([papermill, spec.notebook, str(target), "-f", str(params)],
+                           cwd=str(PROJ_ROOT), env=env)
+        if p1.returncode != 0:
+            raise RuntimeError(f"papermill a échoué sur {spec.run_id} : {tail(p1.stderr, 6)}")
+        s2, p2 = run_timed([nbconvert, "nbconvert", "--to", "html", "--no-input",
+                            str(target)], cwd=str(PROJ_ROOT), env=env)
+        if p2.returncode != 0:
+            raise RuntimeError(f"nbconvert a échoué sur {spec.run_id} : {tail(p2.stderr, 6)}")
+        pm_total += s1
+        nb_total += s2
+        per_run.append(time.perf_counter() - t1)
+    return {"seconds": time.perf_counter() - t0, "runs": len(chosen), "planned": len(specs),
+            "per_run": per_run, "papermill": pm_total, "nbconvert": nb_total}
+
+
+# ------------------------------------------------------------------ where the time goes
+def cell_profile(out_dir: Path, manifest: dict) -> dict:
+    """From the executed notebooks of a batch: median seconds per run of the import cells,
+    the first cell after ``parameters`` (data loading and computation), the other cells
+    (display and drawing), and the run's total as the batch recorded it."""
+    import nbformat
+
+    imports, compute, display, totals, cells = [], [], [], [], []
+    for record in manifest.get("runs", {}).values():
+        if record.get("status") != "ok" or not record.get("ipynb"):
+            continue
+        nb = nbformat.read(str(out_dir / record["ipynb"]), as_version=4)
+        before, after, seen_params, first_after = 0.0, 0.0, False, None
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            tags = cell.metadata.get("tags") or []
+            duration = float((cell.metadata.get("papermill") or {}).get("duration") or 0.0)
+            if "parameters" in tags or "injected-parameters" in tags:
+                seen_params = True
+                continue
+            if not seen_params:
+                before += duration
+            elif first_after is None:
+                first_after = duration
+            else:
+                after += duration
+        imports.append(before)
+        compute.append(first_after or 0.0)
+        display.append(after)
+        totals.append(float(record.get("duration") or 0.0))
+        cells.append(before + (first_after or 0.0) + after)
+    if not totals:
+        return {}
+    med = statistics.median
+    return {"runs": len(totals), "imports": med(imports), "compute": med(compute),
+            "display": med(display), "cells": med(cells), "run": med(totals)}
+
+
+def time_html_export(out_dir: Path, manifest: dict, sample: int = 5) -> float | None:
+    """Median seconds of the batch's own HTML export on a few executed notebooks."""
+    import nbformat
+
+    from cdv_lib.batch.run import export_html, html_exporter
+
+    html_exporter()  # built once per worker in the batch: not part of a run's cost
+    times = []
+    for record in list(manifest.get("runs", {}).values())[:sample]:
+        if record.get("status") != "ok" or not record.get("ipynb"):
+            continue
+        nb = nbformat.read(str(out_dir / record["ipynb"]), as_version=4)
+        t0 = time.perf_counter()
+        export_html(nb, "mesure")
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) if times else None
+
+
+# ------------------------------------------------------------------ comparing outputs
+_TIMESTAMP = re.compile(
+    r"\d{1,2}/\d{1,2}/\d{4}(?:\s+(?:à\s+)?\d{1,2}[:h]\d{2}(?::\d{2})?)?"
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:[+-]\d{2}:?\d{2}|Z)?"
+    r"|\d{1,2}:\d{2}:\d{2}")
+_NUMBER = re.compile(r"\d[\d\u202f\u00a0 ]*(?:,\d+)?")
+
+
+def html_figures(path: Path) -> list[str]:
+    """The numbers a reader sees in a report page, in order, timestamps removed."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    for tag in soup(["script", "style"]):
+        tag.decompose()
+    text = _TIMESTAMP.sub(" ", soup.get_text(" "))
+    return [m.group(0).replace("\u202f", " ").replace("\u00a0", " ").strip()
+            for m in _NUMBER.finditer(text)]
+
+
+def compare_outputs(a: Path, b: Path) -> dict:
+    """Compare two batch output folders: the sets of HTML/ipynb/xlsx files (temporary and
+    log files aside) and, for each HTML page in both, the figures it shows."""
+    def files(root: Path) -> set[str]:
+        return {str(p.relative_to(root)) for p in root.rglob("*")
+                if p.is_file() and p.suffix in (".html", ".ipynb", ".xlsx", ".json")}
+
+    fa, fb = files(a), files(b)
+    common_html = sorted(f for f in fa & fb if f.endswith(".html") and f != "index.html")
+    differing = [f for f in common_html if html_figures(a / f) != html_figures(b / f)]
+    return {"only_a": sorted(fa - fb), "only_b": sorted(fb - fa), "html": len(common_html),
+            "differing": differing}
+
+
+# ------------------------------------------------------------------ sub-benchmarks
+def bench_batch(res: Results, opts, work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    b = "batch"
+    jobs = opts.jobs or usable_cores()
+    out = work / "cdv"
+    specs = default_specs(quick=opts.quick, out_dir=out)
+    seconds, manifest = run_cdv_batch(out, quick=opts.quick, jobs=jobs)
+    ok = sum(1 for r in manifest["runs"].values() if r.get("status") == "ok")
+    res.figure(b, "batch.cdv", "cdv batch (lot complet par défaut)", seconds, "s",
+               f"{ok}/{len(specs)} rapports, --jobs {jobs}, HTML + index + classeur Excel")
+    res.extra["batch_out"] = str(out)
+    res.extra["batch_manifest"] = manifest
+
+    limit = opts.naive_runs if opts.naive_runs else None
+    if opts.quick and not limit:
+        limit = 1
+    naive = naive_loop(specs, work / "naive", limit=limit)
+    if naive["runs"] < naive["planned"]:
+        per = naive["seconds"] / naive["runs"]
+        estimate = per * naive["planned"]
+        res.figure(b, "batch.naive", "Boucle naïve papermill + nbconvert (extrapolée)",
+                   estimate, "s",
+                   f"EXTRAPOLATION LINÉAIRE : {naive['runs']} rapports mesurés sur "
+                   f"{naive['planned']} en {fmt_number(naive['seconds'], 1)} s, "
+                   f"× {naive['planned']}/{naive['runs']}")
+        res.note(f"La boucle naïve n'a exécuté que {naive['runs']} des {naive['planned']} "
+                 f"rapports ({fmt_number(naive['seconds'], 1)} s) ; son temps total est "
+                 "extrapolé linéairement (moyenne par rapport × nombre de rapports).")
+    else:
+        res.figure(b, "batch.naive", "Boucle naïve papermill + nbconvert", naive["seconds"],
+                   "s", f"{naive['runs']} rapports, un après l'autre")
+    res.figure(b, "batch.naive_papermill", "dont papermill (boucle naïve, par rapport)",
+               naive["papermill"] / naive["runs"], "s")
+    res.figure(b, "batch.naive_nbconvert", "dont nbconvert (boucle naïve, par rapport)",
+               naive["nbconvert"] / naive["runs"], "s")
+
+    prof = cell_profile(out, manifest)
+    export = time_html_export(out, manifest)
+    if prof:
+        res.figure(b, "batch.run", "Durée d'un rapport dans le batch (médiane)", prof["run"],
+                   "s", f"{prof['runs']} rapports")
+        res.figure(b, "batch.cells_imports", "dont cellule d'imports", prof["imports"], "s")
+        res.figure(b, "batch.cells_compute", "dont chargement des données et calculs",
+                   prof["compute"], "s", "première cellule après les paramètres")
+        res.figure(b, "batch.cells_display", "dont affichage des tableaux et graphiques",
+                   prof["display"], "s")
+        if export is not None:
+            res.figure(b, "batch.export", "dont export HTML (mesuré à part)", export, "s")
+        rest = prof["run"] - prof["cells"] - (export or 0.0)
+        res.figure(b, "batch.overhead", "dont démarrage/arrêt du noyau et papermill",
+                   rest, "s", "reste de la durée du rapport")
+        parts = {"démarrage/arrêt du noyau et papermill": rest,
+                 "cellule d'imports": prof["imports"],
+                 "chargement des données et calculs": prof["compute"],
+                 "affichage (tableaux, graphiques)": prof["display"],
+                 "export HTML": export or 0.0}
+        total = sum(parts.values()) or 1.0
+        res.finding(b, "Un rapport du batch (médiane) : " + ", ".join(
+            f"{k} {fmt_number(v, 2)} s ({fmt_number(100 * v / total, 0)} %)"
+            for k, v in sorted(parts.items(), key=lambda kv: kv[1], reverse=True)) + ".")
+        res.extra["batch_parts"] = parts
+    per_naive = naive["seconds"] / naive["runs"]
+    res.finding(b, f"Boucle naïve : {fmt_number(per_naive, 2)} s par rapport, dont papermill "
+                   f"{fmt_number(naive['papermill'] / naive['runs'], 2)} s (démarrage de "
+                   "Python et de papermill, noyau, exécution) et nbconvert "
+                   f"{fmt_number(naive['nbconvert'] / naive['runs'], 2)} s (démarrage de "
+                   "Python, import de nbconvert, export).")
+    res.extra["batch_naive"] = naive
+    cores = jobs
+    per_batch = seconds / max(len(specs), 1)
+    res.extra["batch_naive_limit"] = (
+        f"boucle naïve {fmt_number(per_naive, 2)} s par rapport ; batch "
+        f"{fmt_number(per_batch, 2)} s par rapport en temps écoulé ({cores} processus) : "
+        f"au mieux {fmt_number(per_naive / (per_batch or 1), 1)}× avec ce coût fixe par "
+        "rapport (noyau, imports, calculs, export) que le batch ne supprime pas")
+    floor_one = res.get("floor.one")
+    if prof and floor_one is not None:
+        above = prof["run"] - floor_one.value
+        res.extra["batch_floor_limit"] = (
+            f"un rapport dure {fmt_number(prof['run'], 2)} s contre "
+            f"{fmt_number(floor_one.value, 2)} s de plancher (noyau + imports) : "
+            f"{fmt_number(above, 2)} s au-dessus, dont calculs "
+            f"{fmt_number(prof['compute'], 2)} s, affichage {fmt_number(prof['display'], 2)} s"
+            f", export HTML {fmt_number(export or 0.0, 2)} s")
+
+
+def bench_dask(res: Results, opts, work: Path) -> None:
+    work.mkdir(parents=True, exist_ok=True)
+    b = "dask"
+    seconds, manifest = run_cdv_batch(work / "dask", quick=opts.quick, jobs=2, dask=True)
+    ok = sum(1 for r in manifest["runs"].values() if r.get("status") == "ok")
+    res.figure(b, "dask.batch", "cdv batch --dask --jobs 2 (LocalCluster, 2 workers)",
+               seconds, "s", f"{ok}/{len(manifest['runs'])} rapports")
+    local_out = res.extra.get("batch_out")
+    if local_out is None:
+        local_seconds, _ = run_cdv_batch(work / "local", quick=opts.quick, jobs=2)
+        local_out = str(work / "local")
+        res.figure(b, "dask.local", "cdv batch --jobs 2 (pool local, référence)",
+                   local_seconds, "s")
+        res.ratio(b, "dask.vs_local", "Dask / pool local", "dask.batch", "dask.local")
+    else:
+        res.ratio(b, "dask.vs_local", "Dask / pool local", "dask.batch", "batch.cdv")
+    cmp = compare_outputs(Path(local_out), work / "dask")
+    same = not cmp["only_a"] and not cmp["only_b"] and not cmp["differing"]
+    res.figure(b, "dask.same_outputs", "Pages HTML aux mêmes chiffres que le pool local",
+               cmp["html"] - len(cmp["differing"]), "pages",
+               f"sur {cmp['html']} ; fichiers seulement en local : {len(cmp['only_a'])}, "
+               f"seulement Dask : {len(cmp['only_b'])}")
+    res.target(b, "target.dask_same", "mêmes sorties que le pool local (fichiers, chiffres "
+               "des pages, horodatages ignorés)",
+               "identiques" if same else "différentes", "identiques", same,
+               "" if same else ("pages différentes : " + ", ".join(cmp["differing"][:5])
+                                + (" ; fichiers absents : "
+                                   + ", ".join((cmp["only_a"] + cmp["only_b"])[:5])
+                                   if cmp["only_a"] or cmp["only_b"] else "")))
