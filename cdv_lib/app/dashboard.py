@@ -1,0 +1,293 @@
+"""The dashboard for elected officials (Voilà gallery pattern).
+
+Widgets are built in ``__init__``, :meth:`App.from_data` loads the data directory, one
+update callback redraws into ``Output`` widgets, the layout is :attr:`App.container`. The
+app notebook is two lines::
+
+    from cdv_lib.app import App
+    App.from_data().container
+
+Speed: the dataset is loaded once per kernel; key figures and the HTML of each
+(commune, tab) are cached; a commune change redraws the cards first, then only the open
+tab (the others are drawn when opened).
+
+Nothing technical reaches the reader: every callback catches its exceptions, logs them to
+the server's console and shows a French message; warnings are logged, not displayed.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+import unicodedata
+from collections.abc import Callable
+
+import ipywidgets as widgets
+from IPython.display import HTML, display
+
+from cdv_lib import columns as C
+from cdv_lib.app import html as views
+from cdv_lib.app.key_figures import EVOLUTION_FROM, key_figures
+from cdv_lib.app.log import logger as _logger
+from cdv_lib.app.log import quiet as _quiet
+
+#: (theme of :mod:`cdv_lib.report_tables`, tab title), in display order.
+TABS: tuple[tuple[str, str], ...] = (
+    ("territoire", "Territoire"),
+    ("gouvernance", "Gouvernance"),
+    ("sante", "Santé"),
+    ("participation", "Participation"),
+    ("finances", "Finances"),
+    ("ami", "AMI"),
+    ("perr", "PERR"),
+)
+AGGLOMERATION = ""  # selector value of the whole agglomeration
+AGGLOMERATION_LABEL = "Toute l'agglomération"
+
+#: Shown for a commune when a theme is only followed at agglomeration level.
+AGGLOMERATION_ONLY = {
+    "perr": "Le PERR est suivi à l'échelle de l'agglomération : ses engagements sont les "
+            "mêmes pour toutes les communes.",
+    "participation": "Les entretiens ne sont pas rattachés à une commune : ils sont présentés "
+                     "pour toute l'agglomération.",
+}
+
+ERROR_MESSAGE = ("Cet affichage n'a pas pu être produit. Les autres onglets restent "
+                 "disponibles ; l'incident est consigné dans le journal du serveur.")
+LOADING_MESSAGE = "Chargement…"
+
+
+def _sort_key(name: str) -> tuple:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return (plain, name)
+
+
+class App:
+    """The dashboard: commune selector, key-figure cards, one tab per theme, AMI simulator.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`cdv_lib.dataset.load_dataset`.
+    annee : int, optional
+        Year of the key figures and yearly tables (default: ``annee`` of ``config.yaml``).
+    since : int
+        First year of the evolution of the subsidies (the report's 2016).
+
+    Attributes
+    ----------
+    container : ipywidgets.VBox
+        The whole app, to display.
+    commune : ipywidgets.Dropdown
+        ``""`` for the agglomeration, else a ``code_insee``.
+    cards : ipywidgets.HTML
+        The key figures (``div.cdv-kpi[data-kpi=…]``).
+    tabs : ipywidgets.Tab
+    outputs : dict of str to ipywidgets.Output
+        One per theme of :data:`TABS`.
+    rendered : dict of str to str
+        Last HTML drawn in each tab (what the reader sees).
+    """
+
+    def __init__(self, dataset, *, annee: int | None = None, since: int = EVOLUTION_FROM):
+        from cdv_lib.style import apply_style
+
+        apply_style()
+        self.dataset = dataset
+        self.annee = annee if annee is not None else dataset.config.get("annee")
+        self.since = since
+        self._cards_cache: dict[str, str] = {}
+        self._tab_cache: dict[tuple[str, str], str] = {}
+        self._drawn: dict[str, str | None] = {theme: None for theme, _ in TABS}
+        self.rendered: dict[str, str] = {}
+        self.timings: dict[str, float] = {}
+
+        territory = str(dataset.config.get("territoire") or "Agglomération")
+        subtitle = "Évaluation du Contrat de Ville"
+        if self.annee:
+            subtitle += f" — données {self.annee}"
+        self.header = widgets.HTML(
+            views.CSS + f'<h1 class="cdv-title">{html.escape(territory)}</h1>'
+            f'<p class="cdv-subtitle">{html.escape(subtitle)}</p>')
+        self.commune = widgets.Dropdown(
+            options=self.commune_options(), value=AGGLOMERATION, description="Territoire :",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="28em"))
+        self.commune.add_class("cdv-commune")
+        self.cards = widgets.HTML()
+        self.cards.add_class("cdv-cards")
+        self.outputs = {}
+        for theme, _title in TABS:
+            out = widgets.Output()
+            out.add_class(f"cdv-tab-{theme}")
+            self.outputs[theme] = out
+        from cdv_lib.app.simulator import AmiSimulator
+
+        self.simulator = AmiSimulator(dataset.ami_rules)
+        children = [self.outputs[theme] if theme != "ami"
+                    else widgets.VBox([self.simulator.container, self.outputs[theme]])
+                    for theme, _ in TABS]
+        self.tabs = widgets.Tab(children=children, titles=[title for _, title in TABS])
+        self.tabs.add_class("cdv-tabs")
+        self.container = widgets.VBox([self.header, self.commune, self.cards, self.tabs])
+        self.container.add_class("cdv-app")
+
+        self.commune.observe(self._on_commune, names="value")
+        self.tabs.observe(self._on_tab, names="selected_index")
+        self.update()
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_data(cls, data_dir=None, **kwargs) -> App | Unavailable:
+        """Load the data directory (default :func:`cdv_lib.paths.data_dir`, which reads
+        ``$CDV_DATA_DIR`` set by ``cdv serve``) and build the app.
+
+        Returns an :class:`Unavailable` page, with the problems in French, when the data
+        cannot be loaded.
+        """
+        from cdv_lib.dataset import load_dataset
+        from cdv_lib.errors import DataError
+
+        try:
+            with _quiet():
+                dataset = load_dataset(data_dir)
+                return cls(dataset, **kwargs)
+        except DataError as exc:
+            _logger().error("données invalides : %s", exc)
+            return Unavailable("Les données du tableau de bord ne peuvent pas être chargées.",
+                               [p.message() for p in exc.problems])
+        except Exception:
+            _logger().exception("échec du chargement du tableau de bord")
+            return Unavailable("Le tableau de bord n'a pas pu démarrer. L'incident est "
+                               "consigné dans le journal du serveur.")
+
+    def commune_options(self) -> list[tuple[str, str]]:
+        """``("Toute l'agglomération", "")`` then each signatory commune by name."""
+        communes = self.dataset.communes
+        signatories = communes[communes[C.SIGNATAIRE].astype("boolean").fillna(False)]
+        pairs = sorted(((str(n), str(c)) for n, c in
+                        zip(signatories[C.NOM], signatories[C.CODE_INSEE])),
+                       key=lambda p: _sort_key(p[0]))
+        return [(AGGLOMERATION_LABEL, AGGLOMERATION), *pairs]
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> str | None:
+        """The selected ``code_insee``, ``None`` for the agglomeration."""
+        return self.commune.value or None
+
+    @property
+    def current_theme(self) -> str:
+        return TABS[self.tabs.selected_index or 0][0]
+
+    def scope_label(self, commune: str | None) -> str:
+        from cdv_lib.report_tables import commune_name
+
+        return AGGLOMERATION_LABEL if commune is None else commune_name(self.dataset, commune)
+
+    # -- callbacks ----------------------------------------------------------------------
+
+    def _on_commune(self, _change) -> None:
+        self.update()
+
+    def _on_tab(self, _change) -> None:
+        theme = self.current_theme
+        self._guard(theme, lambda: self.draw_tab(theme))
+
+    def update(self) -> None:
+        """The update callback: key figures first (the reader sees them at once), then
+        the open tab; the other tabs are redrawn when opened."""
+        self._guard(None, self.draw_cards)
+        theme = self.current_theme
+        self._guard(theme, lambda: self.draw_tab(theme))
+
+    def _guard(self, theme: str | None, action: Callable[[], None]) -> None:
+        """Run *action*; on failure, log it and show a French message in its place."""
+        try:
+            with _quiet():
+                action()
+        except Exception:
+            _logger().exception("échec de l'affichage (onglet %r, commune %r)", theme,
+                                self.commune.value)
+            message = views.message_html(ERROR_MESSAGE, kind="error")
+            if theme is None:
+                self.cards.value = message
+            else:
+                self._show(self.outputs[theme], message)
+                self.rendered[theme] = message
+                self._drawn[theme] = None  # try again next time
+
+    def _show(self, out: widgets.Output, content: str) -> None:
+        out.clear_output(wait=True)
+        with out:
+            display(HTML(content))
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def cards_html(self, commune: str | None) -> str:
+        key = commune or AGGLOMERATION
+        if key not in self._cards_cache:
+            figures = key_figures(self.dataset, commune, annee=self.annee, since=self.since)
+            self._cards_cache[key] = views.cards_html(
+                figures, scope=self.scope_label(commune), scope_code=key)
+        return self._cards_cache[key]
+
+    def draw_cards(self) -> None:
+        start = time.perf_counter()
+        self.cards.value = self.cards_html(self.selected)
+        self.timings["cards"] = time.perf_counter() - start
+
+    def tab_html(self, theme: str, commune: str | None) -> str:
+        """HTML of a tab: heading, the report's tables (statistical secrecy applied by
+        :func:`cdv_lib.report_tables.theme_tables`) and their charts."""
+        from cdv_lib import report_tables
+
+        key = (theme, commune or AGGLOMERATION)
+        if key in self._tab_cache:
+            return self._tab_cache[key]
+        title = dict(TABS)[theme]
+        parts = [views.heading_html(title, self.scope_label(commune))]
+        tables = report_tables.theme_tables(self.dataset, theme, commune, annee=self.annee)
+        if commune is not None and theme in AGGLOMERATION_ONLY:
+            parts.append(views.message_html(AGGLOMERATION_ONLY[theme]))
+            if not tables or theme == "perr":
+                tables = report_tables.theme_tables(self.dataset, theme, None,
+                                                    annee=self.annee)
+        if not tables:
+            parts.append(views.message_html(
+                "Aucune donnée à afficher pour ce thème"
+                + (" et cette commune." if commune is not None else ".")))
+        parts.append(views.tables_html(tables))
+        self._tab_cache[key] = "".join(parts)
+        return self._tab_cache[key]
+
+    def draw_tab(self, theme: str) -> None:
+        commune = self.selected
+        scope = commune or AGGLOMERATION
+        if self._drawn.get(theme) == scope:
+            return
+        start = time.perf_counter()
+        out = self.outputs[theme]
+        if (theme, scope) not in self._tab_cache:
+            self._show(out, views.message_html(LOADING_MESSAGE))
+        content = self.tab_html(theme, commune)
+        self._show(out, content)
+        self.rendered[theme] = content
+        self._drawn[theme] = scope
+        self.timings[theme] = time.perf_counter() - start
+
+
+class Unavailable:
+    """The page shown instead of the app when it cannot start: a French message (and the
+    data problems, which name the file, row and column), in :attr:`container`."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in (problems or []))
+        self.message = message
+        self.problems = list(problems or [])
+        self.container = widgets.HTML(
+            views.CSS + views.message_html(message, kind="error")
+            + (f"<ul>{items}</ul>" if items else ""))
+        self.container.add_class("cdv-app")

@@ -1,0 +1,200 @@
+"""The Voilà app, in process (no server): key figures, commune change, tabs built from the
+report tables (same secrecy), AMI simulator, French errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import time
+
+import matplotlib
+import nbformat
+import pytest
+
+matplotlib.use("Agg")
+
+from cdv_lib import paths  # noqa: E402
+from cdv_lib import report_tables  # noqa: E402
+from cdv_lib.app import App, Unavailable  # noqa: E402
+from cdv_lib.app.dashboard import AGGLOMERATION_LABEL, ERROR_MESSAGE, TABS  # noqa: E402
+from cdv_lib.app.html import fully_masked  # noqa: E402
+from cdv_lib.dataset import load_dataset  # noqa: E402
+from cdv_lib.style import format_euro, format_number, format_percent  # noqa: E402
+from cdv_lib.themes import ami  # noqa: E402
+
+LENS = "62498"
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return load_dataset(paths.DATA_DIR)
+
+
+@pytest.fixture()
+def app(dataset):
+    return App(dataset)
+
+
+def _card(app: App, key: str) -> str:
+    match = re.search(rf'<div class="cdv-kpi" data-kpi="{key}">(.*?)</div></div>',
+                      app.cards.value + "</div>", re.S)
+    assert match, f"no card {key} in {app.cards.value[:300]}"
+    return html.unescape(match.group(1))
+
+
+def test_notebook_is_two_lines():
+    nb = nbformat.read(paths.APPS_DIR / "tableau_de_bord.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code == ["from cdv_lib.app import App\n\nApp.from_data().container"]
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_commune_selector_lists_signatories_by_name(app, dataset):
+    options = app.commune.options
+    assert options[0] == (AGGLOMERATION_LABEL, "")
+    signatories = dataset.communes[dataset.communes["signataire"].astype(bool)]
+    assert sorted(v for _, v in options[1:]) == sorted(signatories["code_insee"].astype(str))
+    names = [label for label, _ in options[1:]]
+    assert names.index("Éleu-dit-Leauwette") < names.index("Fouquières-lès-Lens")
+    assert ("Lens", LENS) in options
+
+
+def test_agglomeration_key_figures(app, dataset):
+    population = int(dataset.communes["population"].sum())
+    assert format_number(population) in _card(app, "population")
+    pop_qpv = int(dataset.qpv["population"].sum())
+    assert format_number(pop_qpv) in _card(app, "population_qpv")
+    assert format_percent(pop_qpv / population) in _card(app, "part_qpv")
+    assert f"n = {format_number(population)}" in _card(app, "part_qpv")
+    prog = dataset.programmation
+    year = dataset.config["annee"]
+    granted = prog.loc[prog["annee"] == year, "montant_accorde"].astype(float).sum()
+    assert format_euro(granted) in _card(app, "subventions")
+    first = prog.loc[prog["annee"] == 2016, "montant_accorde"].astype(float).sum()
+    assert "+" + format_percent(granted / first - 1) in _card(app, "evolution")
+    rates = _card(app, "taux_reponse")
+    assert "100,0\u00a0%" in rates or "100,0 %" in rates
+    assert 'data-scope=""' in app.cards.value
+
+
+def test_commune_change_redraws_cards_and_open_tab(app, dataset):
+    lens = dataset.communes.loc[dataset.communes["code_insee"] == LENS, "population"].iloc[0]
+    app.commune.value = LENS
+    assert f'data-scope="{LENS}"' in app.cards.value
+    assert format_number(int(lens)) in _card(app, "population")
+    assert "Lens (62498)" in app.rendered["territoire"]
+    assert "ensemble de l'agglomération" in _card(app, "taux_reponse")
+    # back and forth: cached, well under the 300 ms budget
+    app.commune.value = ""
+    start = time.perf_counter()
+    app.commune.value = LENS
+    assert time.perf_counter() - start < 0.3
+    assert format_number(int(lens)) in _card(app, "population")
+
+
+@pytest.mark.parametrize("commune", [None, LENS])
+def test_every_tab_shows_the_report_tables(dataset, commune):
+    app = App(dataset)
+    if commune:
+        app.commune.value = commune
+    for index, (theme, title) in enumerate(TABS):
+        app.tabs.selected_index = index
+        shown = app.rendered[theme]
+        assert shown.startswith(f"<h2>{title} — ")
+        assert "Traceback" not in shown and "Error" not in shown
+        assert html.escape(ERROR_MESSAGE) not in shown
+        expected = report_tables.theme_tables(dataset, theme, commune)
+        if commune and theme == "perr":
+            expected = report_tables.theme_tables(dataset, theme, None)
+        for table in expected:
+            # the same tables as the reports, with the same statistical secrecy
+            assert table.to_html(heading="h3") in shown, table.key
+        if theme != "ami":
+            assert expected, f"no table for {theme}"
+
+
+def test_charts_are_drawn_unless_everything_is_masked(dataset):
+    app = App(dataset)
+    shown = app.tab_html("finances", None)
+    assert shown.count('class="cdv-chart"') >= 3
+    assert "data:image/png;base64," in shown
+    lens = report_tables.theme_tables(dataset, "gouvernance", LENS)
+    masked = [t for t in lens if fully_masked(t)]
+    assert masked, "a commune's questionnaire tables are expected to be masked"
+    for table in masked:
+        figures = [c for c in table.data.columns if table.kind(c) != "text"]
+        assert (table.formatted()[figures] == "s").all().all()
+    shown = app.tab_html("gouvernance", LENS)
+    for table in masked:
+        assert f'data-chart="{table.key}"' not in shown
+
+
+def test_ami_simulator_uses_the_rules(app, dataset):
+    rules = ami.load_rules(dataset.ami_rules)
+    sim = app.simulator
+    assert list(sim.criteria) == rules.criterion_ids
+    sim.cost.value = 20_000
+    sim.requested.value = 15_000
+    for cid in rules.criterion_ids[:2]:
+        sim.criteria[cid].value = True
+    expected = ami.simulate_application(rules, 20_000, 15_000,
+                                        {c: c in rules.criterion_ids[:2]
+                                         for c in rules.criterion_ids})
+    assert sim.last == expected
+    assert f'data-montant="{expected["montant"]}"' in sim.result.value
+    assert format_euro(expected["montant"]) in sim.result.value
+    assert format_percent(expected["taux"]) in sim.result.value
+    for cid in rules.criterion_ids:
+        sim.criteria[cid].value = True
+    assert sim.last["taux"] == pytest.approx(min(
+        rules.taux_base + sum(c.bonus for c in rules.criteres), rules.plafond))
+
+
+def test_a_failing_tab_shows_a_french_message(app, monkeypatch, capsys):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report_tables, "theme_tables", broken)
+    app.tabs.selected_index = [t for t, _ in TABS].index("sante")
+    assert html.escape(ERROR_MESSAGE) in app.rendered["sante"]  # a French message...
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err and "boom" not in out.out + out.err
+    monkeypatch.undo()
+    app.tabs.selected_index = 0
+    app.tabs.selected_index = [t for t, _ in TABS].index("sante")
+    assert "Santé — " in app.rendered["sante"]  # ... and the tab recovers
+
+
+def test_failing_key_figures_show_a_french_message(dataset, monkeypatch):
+    import cdv_lib.app.dashboard as dashboard
+
+    app = App(dataset)
+    monkeypatch.setattr(dashboard, "key_figures", lambda *a, **k: 1 / 0)
+    app.commune.value = LENS
+    assert html.escape(ERROR_MESSAGE) in app.cards.value
+    assert "ZeroDivision" not in app.cards.value
+
+
+def test_unloadable_data_gives_a_french_page(tmp_path):
+    (tmp_path / "communes.csv").write_text("code_insee;nom;population;signataire\n"
+                                           "1004;Nulle;abc;oui\n", encoding="utf-8")
+    page = App.from_data(tmp_path)
+    assert isinstance(page, Unavailable)
+    assert "ne peuvent pas être chargées" in page.container.value
+    assert "communes.csv" in page.container.value
+    assert "Traceback" not in page.container.value
+
+
+def test_from_data_reads_the_data_dir_given_by_the_server(tmp_path, monkeypatch):
+    data = tmp_path / "donnees"
+    shutil.copytree(paths.DATA_DIR, data, ignore=shutil.ignore_patterns("reference"))
+    communes = data / "communes.csv"
+    communes.write_text(communes.read_text(encoding="utf-8").replace(
+        "62498;Lens;32920;", "62498;Lens;33333;"), encoding="utf-8")
+    monkeypatch.setenv("CDV_DATA_DIR", str(data))
+    monkeypatch.chdir(tmp_path)
+    app = App.from_data()
+    assert isinstance(app, App)
+    app.commune.value = LENS
+    assert format_number(33333) in _card(app, "population")
