@@ -60,3 +60,34 @@ def test_quick_national_writes_results(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "[national] Génération en mémoire" in printed
     assert (tmp_path / "work" / "national" / "csv" / "programmation.csv").exists()
+
+
+def test_compare_outputs_ignores_timestamps_but_not_figures(tmp_path):
+    from cdv_lib.bench.batch import compare_outputs, html_figures
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root, stamp, amount in [(a, "25/11/2026 à 20:25", "5 760 000 €"),
+                                (b, "26/11/2026 à 09:01", "5 760 000 €")]:
+        (root / "62498").mkdir(parents=True)
+        (root / "62498" / "finances.html").write_text(
+            f"<html><body><p>Produit le {stamp}</p><td>{amount}</td><td>42,1 %</td>"
+            "</body></html>", encoding="utf-8")
+    assert html_figures(a / "62498" / "finances.html") == ["5 760 000", "42,1"]
+    same = compare_outputs(a, b)
+    assert same == {"only_a": [], "only_b": [], "html": 1, "differing": []}
+    (b / "62498" / "finances.html").write_text(
+        "<html><body><td>5 760 001 €</td><td>42,1 %</td></body></html>", encoding="utf-8")
+    (b / "62498" / "sante.html").write_text("<html></html>", encoding="utf-8")
+    diff = compare_outputs(a, b)
+    assert diff["differing"] == ["62498/finances.html"]
+    assert diff["only_b"] == ["62498/sante.html"]
+
+
+def test_import_source_is_the_cells_before_parameters():
+    from cdv_lib.bench.floor import import_source
+    from cdv_lib.paths import REPORTS_DIR
+
+    code = import_source(REPORTS_DIR / "finances.ipynb")
+    assert "import" in code
+    assert "load_dataset(" not in code.replace("import load_dataset", "")
+    assert "commune:" not in code
