@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -36,6 +36,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+@dataclass
+class RunningServer:
+    """A started Voilà server: base URL, process, and its log file."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, size: int = 6000) -> str:
+        return self.log_path.read_text(errors="replace")[-size:]
+
+
 @contextmanager
 def voila_server(config: ServeConfig | None = None, *, timeout: float = 120.0,
                  ) -> Iterator[str]:
@@ -45,29 +57,29 @@ def voila_server(config: ServeConfig | None = None, *, timeout: float = 120.0,
     data); its host and port are replaced. The server's log goes to a temporary file,
     shown if it fails to start. The server and its kernels are stopped on exit.
     """
-    with running_voila(config, timeout=timeout) as (url, _process):
-        yield url
+    with running_voila(config, timeout=timeout) as server:
+        yield server.url
 
 
 @contextmanager
 def running_voila(config: ServeConfig | None = None, *, timeout: float = 120.0,
-                  ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Like :func:`voila_server`, yielding ``(base URL, server process)``."""
+                  ) -> Iterator[RunningServer]:
+    """Like :func:`voila_server`, yielding a :class:`RunningServer`."""
     config = replace(config or ServeConfig(), host="127.0.0.1", port=free_port())
-    log = tempfile.NamedTemporaryFile(prefix="voila-", suffix=".log", delete=False)
-    process = start(config, stdout=log, stderr=log)
+    fd, name = tempfile.mkstemp(prefix="voila-", suffix=".log")
+    log_path = Path(name)
+    with os.fdopen(fd, "wb") as log:
+        process = start(config, stdout=log, stderr=log)
+    server = RunningServer(config.url(), process, log_path)
     try:
         try:
             wait_until_ready(config.url(), timeout=timeout, process=process)
         except Exception:
-            log.flush()
-            text = Path(log.name).read_text(errors="replace")[-4000:]
-            raise RuntimeError(f"Voilà n'a pas démarré ; journal :\n{text}") from None
-        yield config.url(), process
+            raise RuntimeError(f"Voilà n'a pas démarré ; journal :\n{server.log_tail()}") from None
+        yield server
     finally:
         stop(process)
-        log.close()
-        os.unlink(log.name)
+        log_path.unlink(missing_ok=True)
 
 
 def chromium_available() -> bool:

@@ -33,8 +33,8 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><rect width
 
 @pytest.fixture(scope="module")
 def app_server():
-    with running_voila(ServeConfig()) as (url, process):
-        yield url, process
+    with running_voila(ServeConfig()) as server:
+        yield server.url, server.process
 
 
 # -- the real configuration: project files around the app folder --------------------------
@@ -219,8 +219,8 @@ def decoy_server(tmp_path_factory):
         (app / name).write_bytes(content)
     data = tmp_path_factory.mktemp("donnees")
     config = ServeConfig(notebook=app / "app.ipynb", data_dir=data)
-    with running_voila(config) as (url, _process):
-        yield url, app, data, decoys
+    with running_voila(config) as server:
+        yield server.url, app, data, decoys
 
 
 def test_decoys_next_to_the_app_are_refused(decoy_server):
