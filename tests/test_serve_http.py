@@ -259,3 +259,20 @@ def test_kernel_gets_the_data_dir_from_the_server(decoy_server):
     seen = json.loads(line[: line.index("}") + 1].replace("&#34;", '"').replace("&quot;", '"'))
     assert Path(seen["data_dir"]) == data.resolve()
     assert Path(seen["cwd"]) == app.resolve()
+
+
+def test_token_is_required_when_given(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('CDV-JETON-OK')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, tmp_path / "app.ipynb")
+    config = ServeConfig(notebook=tmp_path / "app.ipynb", token="jeton-secret")
+    with running_voila(config) as server:
+        base = server.url.split("?", 1)[0]
+        status, body, _ = raw_get(base, "/")
+        assert b"CDV-JETON-OK" not in body
+        status, body, _ = raw_get(base, "/?token=jeton-secret")
+        assert status == 200 and b"CDV-JETON-OK" in body
+        status, body, _ = raw_get(base, "/?token=mauvais")
+        assert b"CDV-JETON-OK" not in body
