@@ -13,8 +13,8 @@ from browser import chromium_page, require_chromium, running_voila
 from cdv_lib import paths
 from cdv_lib.app.dashboard import TABS
 from cdv_lib.dataset import load_dataset
+from cdv_lib.formatting import fmt_euro, fmt_int, fmt_percent
 from cdv_lib.serve import ServeConfig
-from cdv_lib.style import format_euro, format_number, format_percent
 from cdv_lib.themes import ami
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -64,17 +64,17 @@ def _no_technical_text(page) -> None:
 
 def test_agglomeration_key_figures(page, dataset):
     population = int(dataset.communes["population"].sum())
-    assert _kpi(page, "population") == format_number(population)
+    assert _kpi(page, "population") == fmt_int(population)
     pop_qpv = int(dataset.qpv["population"].sum())
-    assert _kpi(page, "population_qpv") == format_number(pop_qpv)
-    assert _kpi(page, "part_qpv") == format_percent(pop_qpv / population)
+    assert _kpi(page, "population_qpv") == fmt_int(pop_qpv)
+    assert _kpi(page, "part_qpv") == fmt_percent(pop_qpv / population)
     assert page.get_attribute(".cdv-kpis", "data-scope") == ""
     assert "from cdv_lib" not in page.content()  # sources stripped
     _no_technical_text(page)
 
 
 def test_french_number_format(page):
-    nbsp = "[\u00a0\u202f ]"
+    nbsp = "\u00a0"  # the one space of cdv_lib.formatting
     assert re.fullmatch(rf"\d{{1,3}}({nbsp}\d{{3}})+", _kpi(page, "population"))
     assert re.fullmatch(rf"\d{{1,3}}({nbsp}\d{{3}})*{nbsp}€", _kpi(page, "subventions"))
     assert re.fullmatch(rf"\d{{1,3}},\d{nbsp}%", _kpi(page, "part_qpv"))
@@ -86,7 +86,7 @@ def test_commune_change_updates_the_figures(page, dataset):
     before = _kpi(page, "population")
     page.select_option(".cdv-commune select", label=str(communes.loc[LENS, "nom"]))
     page.wait_for_selector(f".cdv-kpis[data-scope='{LENS}']", timeout=SHORT)
-    assert _kpi(page, "population") == format_number(int(communes.loc[LENS, "population"]))
+    assert _kpi(page, "population") == fmt_int(int(communes.loc[LENS, "population"]))
     assert _kpi(page, "population") != before
     page.wait_for_selector(".cdv-tab-territoire h2:has-text('Lens (62498)')", timeout=SHORT)
     _no_technical_text(page)
@@ -122,8 +122,8 @@ def test_ami_simulation(page, dataset):
         page.locator(f".cdv-ami-critere-{cid} input[type=checkbox]").check()
     result = page.wait_for_selector(
         f".cdv-ami-result[data-montant='{expected['montant']}']", timeout=SHORT)
-    assert page.inner_text(".cdv-ami-taux").strip() == format_percent(expected["taux"])
-    assert page.inner_text(".cdv-ami-montant").strip() == format_euro(expected["montant"])
+    assert page.inner_text(".cdv-ami-taux").strip() == fmt_percent(expected["taux"])
+    assert page.inner_text(".cdv-ami-montant").strip() == fmt_euro(expected["montant"])
     reasons = result.inner_text()
     for cid in chosen:
         assert rules.criterion(cid).libelle in reasons

@@ -106,14 +106,14 @@ def heading_html(title: str, scope: str) -> str:
 def ami_result_html(result: dict) -> str:
     """Result of :func:`cdv_lib.themes.ami.simulate_application`: rate, amount, reasons.
     The raw values are kept in ``data-taux`` and ``data-montant``."""
-    from cdv_lib.style import format_euro, format_percent
+    from cdv_lib.formatting import fmt_euro, fmt_percent
 
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in result["raisons"])
     return (f'<div class="cdv-ami-result" data-taux="{result["taux"]:.6g}" '
             f'data-montant="{int(result["montant"])}">'
             f'<div class="cdv-ami-figures">'
             f'<div>Taux de subvention : <b class="cdv-ami-taux">'
-            f'{html.escape(format_percent(result["taux"]))}</b></div>'
+            f'{html.escape(fmt_percent(result["taux"]))}</b></div>'
             f'<div>Subvention : <b class="cdv-ami-montant">'
-            f'{html.escape(format_euro(result["montant"]))}</b></div></div>'
+            f'{html.escape(fmt_euro(result["montant"]))}</b></div></div>'
             f'<p>Calcul :</p><ul class="cdv-ami-raisons">{reasons}</ul></div>')

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cdv_lib import columns as C
-from cdv_lib.style import format_euro, format_number, format_percent
+from cdv_lib.formatting import NBSP, fmt_euro, fmt_evolution, fmt_int, fmt_percent
 
 #: First year of the 2016 → year evolution of the subsidies, as in the 2022 report; the
 #: first year of the programmation when that year has no line.
@@ -31,11 +31,6 @@ class KeyFigure:
 
 def _figure(figures: pd.DataFrame, key: str) -> pd.Series:
     return figures.loc[figures["cle"] == key].iloc[0]
-
-
-def _signed_percent(share: float) -> str:
-    text = format_percent(share)
-    return text if text.startswith(("-", "−")) else "+" + text
 
 
 def key_figures(dataset, commune: str | None = None, *, annee: int | None = None,
@@ -70,23 +65,23 @@ def key_figures(dataset, commune: str | None = None, *, annee: int | None = None
     pop_qpv = _figure(figures, "terr.pop_qpv")
     share = _figure(figures, "terr.part_pop_qpv")
     share_max = _figure(figures, "terr.part_pop_qpv_max")
-    out.append(KeyFigure("population", "Population", format_number(population["valeur"]),
+    out.append(KeyFigure("population", "Population", fmt_int(population["valeur"]),
                          ("habitants",), float(population["valeur"])))
     qpv = _figure(figures, "terr.qpv")
     out.append(KeyFigure(
         "population_qpv", "Habitants des quartiers prioritaires",
-        format_number(pop_qpv["valeur"]),
-        (f"{format_number(qpv['valeur'])} QPV", *((str(pop_qpv["note"]),)
+        fmt_int(pop_qpv["valeur"]),
+        (f"{fmt_int(qpv['valeur'])} QPV", *((str(pop_qpv["note"]),)
                                                    if commune and pop_qpv["note"] else ())),
         float(pop_qpv["valeur"])))
     base = share["base_n"]
-    share_notes = [f"n = {format_number(base)} habitants"] if not pd.isna(base) else []
+    share_notes = [f"n{NBSP}={NBSP}{fmt_int(base)} habitants"] if not pd.isna(base) else []
     if commune is not None and share_max["valeur"] > share["valeur"]:
-        share_notes.insert(0, "au plus " + format_percent(share_max["valeur"])
+        share_notes.insert(0, "au plus " + fmt_percent(share_max["valeur"])
                            + " avec les QPV partagés")
     out.append(KeyFigure(
         "part_qpv", "Part de la population en QPV",
-        format_percent(share["valeur"]) if not pd.isna(share["valeur"]) else "–",
+        fmt_percent(share["valeur"]),
         tuple(share_notes), float(share["valeur"])))
 
     prog = dataset.programmation
@@ -99,8 +94,8 @@ def key_figures(dataset, commune: str | None = None, *, annee: int | None = None
         scope = ("lignes de la commune, hors actions intercommunales" if commune
                  else "toutes lignes, tous financeurs")
         out.append(KeyFigure(
-            "subventions", f"Subventions accordées en {year}", format_euro(granted),
-            (f"{format_number(n_actions)} action{'s' if n_actions > 1 else ''}", scope),
+            "subventions", f"Subventions accordées en {year}", fmt_euro(granted),
+            (f"{fmt_int(n_actions)} action{'s' if n_actions > 1 else ''}", scope),
             granted))
         start = since if since in years else years[0]
         label = f"Évolution des subventions {start} → {year}"
@@ -114,8 +109,8 @@ def key_figures(dataset, commune: str | None = None, *, annee: int | None = None
         else:
             first = float(per_year["montant_accorde"].get(start, 0.0))
             out.append(KeyFigure(
-                "evolution", label, _signed_percent(change),
-                (f"{format_euro(first)} en {start}", f"{format_euro(granted)} en {year}"),
+                "evolution", label, fmt_evolution(change),
+                (f"{fmt_euro(first)} en {start}", f"{fmt_euro(granted)} en {year}"),
                 float(change)))
 
     if dataset.questionnaires:
@@ -123,8 +118,8 @@ def key_figures(dataset, commune: str | None = None, *, annee: int | None = None
         rates = rates[rates["envoyes"].notna() & rates["taux"].notna()]
         if len(rates):
             lines = tuple(
-                (str(r["titre"]), f"{format_percent(r['taux'])} "
-                 f"({format_number(r['recus'])} / {format_number(r['envoyes'])})")
+                (str(r["titre"]), f"{fmt_percent(r['taux'])} "
+                 f"({fmt_int(r['recus'])} / {fmt_int(r['envoyes'])})")
                 for _, r in rates.iterrows())
             notes = ("réponses reçues / questionnaires envoyés",)
             if commune is not None:

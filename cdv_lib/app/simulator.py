@@ -53,13 +53,13 @@ class AmiSimulator:
             self.container = widgets.VBox([widgets.HTML(views.message_html(
                 "Les règles de l'AMI (ami_regles.yaml) ne figurent pas dans les données."))])
         else:
-            from cdv_lib.style import format_euro, format_percent
+            from cdv_lib.formatting import fmt_euro, fmt_percent
 
             self.intro.value = (
                 "<h2>Simulateur de l'AMI cohésion sociale</h2>"
-                f"<p>Taux de base {html.escape(format_percent(self.rules.taux_base))}, "
-                f"plafond {html.escape(format_percent(self.rules.plafond))}, enveloppe "
-                f"annuelle {html.escape(format_euro(self.rules.enveloppe_annuelle))}. "
+                f"<p>Taux de base {html.escape(fmt_percent(self.rules.taux_base))}, "
+                f"plafond {html.escape(fmt_percent(self.rules.plafond))}, enveloppe "
+                f"annuelle {html.escape(fmt_euro(self.rules.enveloppe_annuelle))}. "
                 "Cochez les critères remplis par l'action.</p>")
             self.container = widgets.VBox(
                 [self.intro, self.cost, self.requested, *self.criteria.values(), self.result])
