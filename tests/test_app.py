@@ -90,6 +90,7 @@ def test_commune_change_redraws_cards_and_open_tab(app, dataset):
     assert fmt_int(int(lens)) in _card(app, "population")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("commune", [None, LENS])
 def test_every_tab_shows_the_report_tables(dataset, commune):
     app = App(dataset)
