@@ -255,26 +255,15 @@ def split_contracts(data) -> dict[str, dict]:
 
 
 def vectorised_breakdowns() -> list[Indicator]:
-    """Per-commune breakdowns computed in one call on the national frames, through the
-    ``by``/groupby paths the public functions already offer (no loop over communes)."""
-    from cdv_lib import survey as sv
-    from cdv_lib.themes import finances, territoire
+    """Per-commune breakdowns of the programmation computed in one call on the national
+    frames, through the ``by`` path :func:`cdv_lib.themes.finances.totals` offers (no loop
+    over communes). The other per-commune tables (``qpv_per_commune``, ``actions_by_commune``,
+    ``crosstab`` by commune) are already in :func:`indicators`."""
+    from cdv_lib.themes import finances
 
-    out = [Indicator(f"finances.totals[commune, {by}]",
-                     lambda c, by=by: finances.totals(c["programmation"], [C.COMMUNE, by]))
-           for by in (C.ANNEE, C.FINANCEUR, C.PILIER, C.THEMATIQUE)]
-    out.append(Indicator("territoire.qpv_per_commune (toutes communes)",
-                         lambda c: territoire.qpv_per_commune(c["communes"], c["qpv"])))
-    out.append(Indicator("survey.crosstab[satisfaction×commune] (toutes communes)",
-                         lambda c: sv.crosstab(c["survey"], "satisfaction", "commune")))
-    try:
-        from cdv_lib.themes import sante
-    except ImportError:
-        return out
-    out.append(Indicator("sante.actions_by_commune (toutes communes)",
-                         lambda c: sante.actions_by_commune(c["actions_sante"],
-                                                            communes=c["communes"])))
-    return out
+    return [Indicator(f"finances.totals[commune, {by}]",
+                      lambda c, by=by: finances.totals(c["programmation"], [C.COMMUNE, by]))
+            for by in (C.ANNEE, C.FINANCEUR, C.PILIER, C.THEMATIQUE)]
 
 
 def run(*, seed: int = 0, quick: bool = False, epci: str = DEFAULT_EPCI, csv_dir=None,

@@ -46,9 +46,19 @@ _MARK_JS = """() => {
 def browser_helpers():
     """The module ``tests/browser.py`` (not a package: loaded from its file)."""
     path = PROJ_ROOT / "tests" / "browser.py"
-    spec = importlib.util.spec_from_file_location("cdv_browser_helpers", path)
+    import sys
+
+    name = "cdv_browser_helpers"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[name] = module  # dataclasses of the module look themselves up there
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     return module
 
 
@@ -198,6 +208,14 @@ def load_test(browser, url: str, server_pid: int, *, sessions: int,
             "respond_ms": respond_ms, "kernel_rss_mb": rss, "errors": errors}
 
 
+def _url_and_process(server):
+    """``running_voila`` yields a server object (url, process) or, in older helpers, a
+    ``(url, process)`` tuple."""
+    if hasattr(server, "url"):
+        return server.url, server.process
+    return server
+
+
 def bench_voila(res: Results, opts, work: Path) -> None:
     helpers = browser_helpers()
     if not helpers.chromium_available():
@@ -209,13 +227,15 @@ def bench_voila(res: Results, opts, work: Path) -> None:
     base = ServeConfig()
     with helpers.chromium_browser() as browser:
         # cold: no preheated kernel, each visit starts a kernel and runs the notebook
-        with helpers.running_voila(replace(base, preheat=False)) as (url, process):
+        with helpers.running_voila(replace(base, preheat=False)) as server:
+            url, process = _url_and_process(server)
             cold = [first_figure_seconds(browser, url) for _ in range(loads)]
         res.figure(b, "voila.cold", "Premier chiffre clé visible, à froid (médiane)",
                    statistics.median(cold), "s",
                    f"{loads} visites : " + ", ".join(fmt_number(x, 2) for x in cold) + " s")
         # preheated: wait until the pool kernel has run the notebook before each visit
-        with helpers.running_voila(replace(base, preheat=True)) as (url, process):
+        with helpers.running_voila(replace(base, preheat=True)) as server:
+            url, process = _url_and_process(server)
             warm, waited = [], []
             for _ in range(loads):
                 waited.append(wait_idle(process.pid))
@@ -235,7 +255,8 @@ def bench_voila(res: Results, opts, work: Path) -> None:
         # bounded load test with the default `cdv serve` configuration
         sessions = 3 if opts.quick else opts.sessions
         res.extra["sessions"] = sessions
-        with helpers.running_voila(base) as (url, process):
+        with helpers.running_voila(base) as server:
+            url, process = _url_and_process(server)
             wait_idle(process.pid)
             load = load_test(browser, url, process.pid, sessions=sessions)
     res.figure(b, "voila.load_ok", f"Sessions simultanées chargées et ayant répondu "
