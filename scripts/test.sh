@@ -15,4 +15,10 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
-exec .venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+    exec .venv/bin/python -m pytest "$@"
+fi
+# the report notebooks themselves, executed by nbval in a real kernel with their defaults
+.venv/bin/python -m pytest -q --nbval-lax notebooks/reports
+# the whole suite (unit, papermill, batch, Voilà, Chromium); its summary closes the run
+exec .venv/bin/python -m pytest
