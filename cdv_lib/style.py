@@ -12,10 +12,11 @@ from collections.abc import Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
+
+from cdv_lib.formatting import fmt_euro, fmt_number, fmt_percent
 
 # Qualitative palette for unordered categories (funders, themes, actor types): seaborn's
 # "colorblind" set stays distinguishable under the common colour-vision deficiencies.
@@ -36,6 +37,8 @@ CAPTION_SIZE = 8.5
 
 def apply_style() -> None:
     """Set the house seaborn theme for every following chart (idempotent)."""
+    import seaborn as sns  # lazy: seaborn pulls scipy.stats, costly in every report's imports
+
     sns.set_theme(
         context="notebook",
         style="whitegrid",
@@ -58,61 +61,33 @@ def apply_style() -> None:
 
 def palette(n: int) -> list[tuple[float, float, float]]:
     """``n`` colours of the qualitative colour-blind-safe palette (cycled beyond 10)."""
+    import seaborn as sns
+
     return sns.color_palette(PALETTE, n_colors=max(n, 1))
 
 
 def ordered_palette(n: int) -> list[tuple[float, float, float]]:
     """``n`` colours for ordered levels, from the lowest to the highest level."""
+    import seaborn as sns
+
     return sns.color_palette(ORDERED_PALETTE, n_colors=max(n, 1))
 
 
 # --- French numbers on axes -------------------------------------------------------------
 
-def _formatter(name: str):
-    """The French formatter *name* of :mod:`cdv_lib.formatting`, or ``None`` while that
-    module (written in parallel) does not provide it."""
-    try:
-        from cdv_lib import formatting
-    except ImportError:
-        return None
-    return getattr(formatting, name, None)
-
-
-def _babel_decimal(value: float, decimals: int) -> str:
-    from babel.numbers import format_decimal
-
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(round(float(value), decimals), format=pattern, locale="fr_FR")
-
-
 def format_number(value: float, decimals: int = 0) -> str:
     """French number: ``1 234``, ``12,5``."""
-    fmt = _formatter("fmt_number")
-    if fmt is not None:
-        try:
-            return fmt(value, decimals=decimals)
-        except TypeError:  # another signature: keep charts readable meanwhile
-            pass
-    return _babel_decimal(value, decimals)
+    return fmt_number(value, digits=decimals)
 
 
 def format_euro(value: float) -> str:
     """French amount in euros without cents: ``5 760 000 €``."""
-    fmt = _formatter("fmt_euro")
-    if fmt is not None:
-        return fmt(value)
-    return f"{_babel_decimal(value, 0)}\u00a0€"
+    return fmt_euro(value)
 
 
 def format_percent(share: float, decimals: int = 1) -> str:
     """French percentage of a share in [0, 1]: ``0.421`` → ``42,1 %``."""
-    fmt = _formatter("fmt_percent")
-    if fmt is not None:
-        try:
-            return fmt(share, decimals=decimals)
-        except TypeError:
-            pass
-    return f"{_babel_decimal(float(share) * 100, decimals)}\u00a0%"
+    return fmt_percent(share, digits=decimals)
 
 
 def number_formatter(decimals: int = 0) -> FuncFormatter:

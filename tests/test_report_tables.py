@@ -158,3 +158,27 @@ def test_every_theme_builds_and_charts_draw_on_embedded_data():
                 fig, ax = plt.subplots()
                 assert plots.plot_table(table, ax=ax) is ax
                 plt.close(fig)
+
+
+def test_embedded_report_tables_use_one_kind_of_no_break_space():
+    # Every figure goes through cdv_lib.formatting: U+00A0, never babel's U+202F.
+    dataset = load_dataset()
+    seen_nbsp = False
+    for commune in (None, "62498"):
+        for theme in rt.THEMES:
+            for table in rt.theme_tables(dataset, theme, commune):
+                cells = table.formatted().to_numpy().ravel().tolist()
+                texts = [str(c) for c in cells] + table.caption_lines()
+                for text in texts:
+                    assert "\u202f" not in text, (table.key, text)
+                    seen_nbsp = seen_nbsp or "\u00a0" in text
+    assert seen_nbsp
+
+
+def test_style_numbers_match_cdv_lib_formatting():
+    from cdv_lib import formatting, style
+
+    assert style.format_number(1234567.25, 1) == formatting.fmt_number(1234567.25, 1) == "1\u00a0234\u00a0567,3"
+    assert style.format_number(5760000) == "5\u00a0760\u00a0000"
+    assert style.format_percent(0.421) == "42,1\u00a0%"
+    assert style.format_euro(5760000) == "5\u00a0760\u00a0000\u00a0€"
