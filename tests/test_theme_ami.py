@@ -79,6 +79,25 @@ def test_amount_limited_by_request_and_rounding():
     assert not half["limite_par_demande"]
 
 
+def test_reasons_use_the_french_formatting_of_the_workbench():
+    nb = "\u00a0"
+    capped = ami.simulate_application(rules_4x10(), 12500, 20000, {"a", "b", "c", "d"})
+    assert capped["raisons"] == [
+        f"Taux de base : 50,0{nb}%",
+        f"Bonification « A » : +10,0{nb}%",
+        f"Bonification « B » : +10,0{nb}%",
+        f"Bonification « C » : +10,0{nb}%",
+        f"Bonification « D » : +10,0{nb}%",
+        f"Plafond de 80,0{nb}% appliqué (taux calculé 90,0{nb}%)",
+        f"Subvention : 80,0{nb}% × 12{nb}500{nb}€ = 10{nb}000{nb}€",
+    ]
+    limited = ami.simulate_application(rules_4x10(), 10001, 3000, set())
+    assert limited["raisons"][-1] == (
+        f"Montant limité au montant demandé (3{nb}000{nb}€) ; "
+        f"50,0{nb}% du coût donnerait 5{nb}001{nb}€")
+    assert not any("\u202f" in r for res in (capped, limited) for r in res["raisons"])
+
+
 def test_unknown_criterion_rejected():
     with pytest.raises(ValueError, match="inconnu"):
         ami.simulate_application(rules_4x10(), 1000, 1000, {"a", "zzz"})

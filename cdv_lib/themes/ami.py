@@ -29,6 +29,7 @@ from numbers import Real
 import pandas as pd
 
 from cdv_lib.errors import DataError, Problem
+from cdv_lib.formatting import fmt_euro, fmt_percent
 
 __all__ = ["AmiRules", "Criterion", "load_rules", "simulate_application", "simulate_envelope"]
 
@@ -164,14 +165,11 @@ def load_rules(raw: dict) -> AmiRules:
 
 
 def _pct(rate: Decimal | float) -> str:
-    value = Decimal(str(rate)) * 100
-    text = f"{value.normalize():f}".replace(".", ",")
-    return f"{text}\u202f%"
+    return fmt_percent(float(rate))
 
 
 def _eur(amount: float | int | Decimal) -> str:
-    text = f"{Decimal(str(amount)).quantize(Decimal('1'), ROUND_HALF_UP):,}"
-    return text.replace(",", "\u202f") + "\u00a0€"
+    return fmt_euro(float(amount))
 
 
 def _met(rules: AmiRules, criteres) -> list[str]:
