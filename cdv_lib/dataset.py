@@ -26,7 +26,7 @@ from cdv_lib.readers import (
 )
 from cdv_lib.schemas import REQUIRED_TABLES, TABLES, References, check_table, empty_frame
 
-TABLE_NAMES = tuple(TABLES)  # communes, qpv, indicateurs, programmation, actions_sante, ...
+TABLE_NAMES = tuple(TABLES)  # communes, qpv, indicateurs, ..., perr, reunions
 CONFIG_FILE = "config.yaml"
 AMI_FILE = "ami_regles.yaml"
 QUESTIONNAIRES_DIR = "questionnaires"
@@ -52,11 +52,12 @@ class Dataset:
     actions_sante: pd.DataFrame
     entretiens: pd.DataFrame
     perr: pd.DataFrame
+    reunions: pd.DataFrame = field(default_factory=lambda: empty_frame("reunions"))
     questionnaires: dict[str, object] = field(default_factory=dict)
     ami_rules: dict | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The seven tables by name."""
+        """The eight tables by name."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
 

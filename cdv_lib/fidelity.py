@@ -41,10 +41,12 @@ import pandas as pd
 from cdv_lib import columns as C
 from cdv_lib.dataset import Dataset, load_dataset
 from cdv_lib.paths import REFERENCE_DIR
-from cdv_lib.readers import find_table, parse_decimal, parse_int, read_table
+from cdv_lib.readers import read_table
 from cdv_lib.survey import NON_RESPONSE_CODE, frequencies, response_rate
 from cdv_lib.survey.matching import fold
-from cdv_lib.themes import finances, gouvernance, participation, perr, sante, territoire
+from cdv_lib.themes import (
+    finances, gouvernance, participation, perr, reunions, sante, territoire,
+)
 from cdv_lib.themes.ami import load_rules
 
 __all__ = [
@@ -177,29 +179,18 @@ class _Context:
         return sante.health_programming(self.ds.programmation).set_index(C.ANNEE)
 
     @cached_property
-    def reunions(self) -> pd.DataFrame:
-        return _read_meetings(self.ds.data_dir)
-
-
-def _read_meetings(directory: Path) -> pd.DataFrame:
-    """The optional ``reunions`` table (not yet part of :class:`Dataset`), typed."""
-    path = find_table(directory, "reunions")
-    if path is None:
-        raise ValueError("fichier reunions absent des données")
-    frame = read_table(path)
-    for col in ("elus", "techniciens"):
-        frame[col] = parse_int(frame[col])[0] if col in frame else pd.NA
-    frame["duree_heures"] = (parse_decimal(frame["duree_heures"])[0]
-                             if "duree_heures" in frame else float("nan"))
-    return frame
+    def meetings(self) -> pd.DataFrame:
+        return reunions.meeting_counts(self.ds.reunions, ("instance", "groupe"))
 
 
 def _meetings(ctx: _Context, instance: str, groupe: str | None = None) -> pd.DataFrame:
-    m = ctx.reunions
-    keep = m["instance"].map(fold) == fold(instance)
-    if groupe is not None:
-        keep &= m["groupe"].map(fold) == fold(groupe)
-    return m[keep]
+    """Counts of :func:`cdv_lib.themes.reunions.meeting_counts` for one kind of meeting
+    (every working group when *groupe* is None)."""
+    if ctx.ds.reunions.empty:
+        raise ValueError("fichier reunions absent des données")
+    labels = {"instance": instance} if groupe is None else {"instance": instance,
+                                                             "groupe": groupe}
+    return reunions.find_meetings(ctx.meetings, **labels)
 
 
 def _key(ctx: _Context, cle: str) -> Computed:
@@ -324,13 +315,14 @@ def _population_of(ctx: _Context, code: str) -> Computed:
 
 def _audition_people(ctx: _Context, cols: tuple[str, ...]) -> Computed:
     hearings = _meetings(ctx, "audition commune")
-    total = int(sum(hearings[c].fillna(0).sum() for c in cols))
-    return Computed(total, None, f"reunions « audition commune » ({len(hearings)}) : "
+    total = int(sum(hearings[c].sum() for c in cols))
+    n = int(hearings["n_reunions"].sum())
+    return Computed(total, None, f"reunions « audition commune » ({n}) : "
                     f"somme de {' + '.join(cols)}")
 
 
 def _count_meetings(ctx: _Context, instance: str, groupe: str | None = None) -> Computed:
-    n = len(_meetings(ctx, instance, groupe))
+    n = int(_meetings(ctx, instance, groupe)["n_reunions"].sum())
     return Computed(n, None, f"reunions « {instance} »" + (f" / « {groupe} »" if groupe else ""))
 
 
@@ -383,7 +375,7 @@ FIGURES: dict[str, Callable[[_Context], Computed | None]] = {
     "eval.communes.elus_auditionnes": lambda c: _audition_people(c, ("elus",)),
     "eval.communes.techniciens_auditionnes": lambda c: _audition_people(c, ("techniciens",)),
     "eval.communes.heures_audition": lambda c: Computed(
-        float(_meetings(c, "audition commune")["duree_heures"].sum()), None,
+        float(_meetings(c, "audition commune")["heures"].sum()), None,
         "reunions « audition commune » : somme des durées"),
     "eval.assos.envoyes": lambda c: _rate(c, "associations", "envoyes"),
     "eval.assos.reponses": lambda c: _rate(c, "associations", "reponses"),

@@ -19,6 +19,8 @@ holding ``str``, missing = NaN; extra columns of the file are kept, as raw strin
   ``pérenne``), dispositif
 - entretiens: id_entretien, type_acteur, categorie, code, verbatim, anonymise bool
 - perr: id Int64, intitule, statut, indicateurs, pilier
+- reunions: date datetime64[ns] (``AAAA-MM-JJ`` or ``JJ/MM/AAAA``), dispositif, instance,
+  groupe, participant, duree_heures float64, elus Int64, techniciens Int64
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ EXPECT_INSEE = "un code INSEE de 5 caractères (5 chiffres, ou 2A/2B suivi de 3 
 EXPECT_QPV = "un code QPV : QP + 6 chiffres (2015) ou QN + 6 lettres ou chiffres (2024)"
 EXPECT_INT = "un nombre entier"
 EXPECT_FLOAT = "un nombre (virgule décimale et séparateur de milliers acceptés)"
+EXPECT_DATE = "une date AAAA-MM-JJ ou JJ/MM/AAAA"
 EXPECT_BOOL = "oui/non, 1/0, vrai/faux, true/false, o/n ou x/vide"
 EXPECT_NOT_EMPTY = "une valeur (cellule vide)"
 MARKER_HINT = " ; « s » et « nd » ne sont admis que dans la colonne valeur des indicateurs"
@@ -60,7 +63,7 @@ MARKER_HINT = " ; « s » et « nd » ne sont admis que dans la colonne valeur d
 class Field:
     """One column of the contract.
 
-    ``kind`` is ``text``, ``int``, ``float`` or ``bool``; ``required`` means the column must
+    ``kind`` is ``text``, ``int``, ``float``, ``bool`` or ``date``; ``required`` means the column must
     be present; ``nullable`` means a cell may be empty; ``default`` fills an absent optional
     column.
     """
@@ -104,6 +107,14 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "perr": (
         Field(C.ID, "int"), Field(C.INTITULE), Field(C.STATUT),
         Field(C.INDICATEURS, nullable=True), Field(C.PILIER, required=False, nullable=True),
+    ),
+    "reunions": (
+        Field("date", "date"), Field(C.DISPOSITIF), Field("instance"),
+        Field("groupe", required=False, nullable=True),
+        Field("participant", required=False, nullable=True),
+        Field("duree_heures", "float", required=False, nullable=True),
+        Field("elus", "int", required=False, nullable=True),
+        Field("techniciens", "int", required=False, nullable=True),
     ),
 }
 REQUIRED_TABLES = ("communes", "qpv")
@@ -150,7 +161,8 @@ def typed_columns(table: str) -> list[str]:
     return names
 
 
-_DTYPES = {"text": object, "int": "Int64", "float": "float64", "bool": bool}
+_DTYPES = {"text": object, "int": "Int64", "float": "float64", "bool": bool,
+           "date": "datetime64[ns]"}
 
 
 def empty_frame(table: str) -> pd.DataFrame:
@@ -257,7 +269,8 @@ def _between(low, high, error: str) -> pa.Check:
 
 
 def _column(f: Field, checks=()) -> pa.Column:
-    dtype = {"text": None, "int": "Int64", "float": "float64", "bool": bool}[f.kind]
+    dtype = {"text": None, "int": "Int64", "float": "float64", "bool": bool,
+             "date": "datetime64[ns]"}[f.kind]
     return pa.Column(dtype, list(checks), nullable=f.nullable, required=True)
 
 
@@ -381,6 +394,11 @@ def build_schema(table: str, refs: References | None = None) -> _Schema:
     elif table == "entretiens":
         checks[C.CATEGORIE] += [_in(CATEGORIES, "une catégorie parmi " + ", ".join(CATEGORIES),
                                     "categorie")]
+    elif table == "reunions":
+        checks["date"] += [_between(pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31"),
+                                    "une date entre 1990 et 2100")]
+        for col in ("duree_heures", "elus", "techniciens"):
+            checks[col] += [non_negative]
     elif table == "perr":
         checks[C.ID] += [_ge(1, "un entier supérieur ou égal à 1"), _unique()]
         checks[C.STATUT] += [_in(STATUTS, "un statut parmi " + ", ".join(STATUTS), "statut")]
@@ -403,6 +421,20 @@ def _territory_code_ok(d: pd.DataFrame) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- conversion
+def parse_date(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ``AAAA-MM-JJ`` or ``JJ/MM/AAAA`` dates (a time part is ignored).
+
+    Returns a ``datetime64[ns]`` Series (NaT for empty or bad) and the bool *bad* mask.
+    """
+    text = _as_text(series).str.strip().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2})?$", "",
+                                                     regex=True)
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    french = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    values = iso.fillna(french).astype("datetime64[ns]")
+    bad = text.notna() & values.isna()
+    return values, bad.astype(bool)
+
+
 def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
                 refs: References | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Convert a raw string frame of *table* to its typed form and check it.
@@ -446,6 +478,9 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
         elif f.kind == "int":
             typed[f.name], bad = parse_int(text)
             expected = EXPECT_INT
+        elif f.kind == "date":
+            typed[f.name], bad = parse_date(text)
+            expected = EXPECT_DATE
         elif f.kind == "float":
             values, bad = parse_decimal(text)
             if f.name == C.MONTANT_ACCORDE:

@@ -12,7 +12,7 @@ from cdv_lib.dataset import Dataset, check_ami_rules, load_dataset
 from cdv_lib.errors import DataError
 from cdv_lib.paths import DATA_DIR
 from cdv_lib.schemas import typed_columns
-from cdv_lib.validation import validate_dir
+from cdv_lib.validation import summary, validate_dir
 
 
 def test_base_dataset_loads_typed(base_data):
@@ -30,7 +30,8 @@ def test_optional_files_absent_give_empty_typed_frames_and_defaults(base_data):
                  "perr.csv", "config.yaml", "ami_regles.yaml"):
         (base_data / name).unlink()
     ds = load_dataset(base_data)
-    for name in ("indicateurs", "programmation", "actions_sante", "entretiens", "perr"):
+    for name in ("indicateurs", "programmation", "actions_sante", "entretiens", "perr",
+                 "reunions"):
         frame = getattr(ds, name)
         assert frame.empty and list(frame.columns) == typed_columns(name)
     assert ds.config == {"territoire": "", "sigle": "", "code_epci": "200000001", "annee": None,
@@ -166,3 +167,21 @@ def test_embedded_demo_data_is_valid():
     ds = load_dataset(DATA_DIR)
     assert len(ds.communes) == 36 and int(ds.communes["signataire"].sum()) == 19
     assert isinstance(ds.programmation, pd.DataFrame)
+    assert len(ds.reunions) > 0 and ds.reunions["date"].dtype == "datetime64[ns]"
+
+
+def test_reunions_file_is_loaded_and_checked(base_data):
+    (base_data / "reunions.csv").write_text(
+        "date;dispositif;instance;duree_heures;elus\n"
+        "2022-03-01;Évaluation;audition commune;1,5;2\n"
+        "2022-03-32;Évaluation;audition commune;1;x\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_dataset(base_data)
+    found = {(p.file, p.row, p.column) for p in info.value.problems}
+    assert found == {("reunions.csv", 3, "date"), ("reunions.csv", 3, "elus")}
+    (base_data / "reunions.csv").write_text(
+        "date;dispositif;instance;duree_heures;elus\n"
+        "2022-03-01;Évaluation;audition commune;1,5;2\n", encoding="utf-8")
+    ds = load_dataset(base_data)
+    assert ds.reunions["duree_heures"].tolist() == [1.5]
+    assert ds.reunions["elus"].tolist() == [2] and "reunions : 1 ligne" in summary(base_data)

@@ -32,6 +32,9 @@ SANTE = "annee;commune;intitule;thematique;public;duree;dispositif\n" \
 ENTRETIENS = "id_entretien;type_acteur;categorie;code;verbatim;anonymise\n" \
              "E1;habitant;Freins;horaires;;oui\nE1;habitant;levier;lien;Texte;non\n"
 PERR = "id;intitule;statut;indicateurs\n1;Guichet;Realise;visites|délai\n2;Former;en cours;\n"
+REUNIONS = "date;dispositif;instance;groupe;participant;duree_heures;elus;techniciens\n" \
+           "2022-03-01;Évaluation;audition commune;;01004;1,5;2;3\n" \
+           "15/09/2021;ASV;groupe de travail;Méthodologie;;2;;\n"
 
 
 def raw(text: str) -> pd.DataFrame:
@@ -110,8 +113,40 @@ def test_entretiens_and_perr_normalised():
     assert typed["id"].dtype == "Int64" and typed["pilier"].isna().all()
 
 
+def test_reunions_typed():
+    typed, problems = check("reunions", REUNIONS)
+    assert problems == []
+    assert typed["date"].tolist() == [pd.Timestamp("2022-03-01"), pd.Timestamp("2021-09-15")]
+    assert typed["date"].dtype == "datetime64[ns]"
+    assert typed["duree_heures"].tolist() == [1.5, 2.0]
+    assert typed["elus"].dtype == "Int64" and typed["elus"].tolist()[0] == 2
+    assert typed["techniciens"].isna().tolist() == [False, True]
+    assert typed["groupe"].isna().tolist() == [True, False]
+
+
+def test_reunions_optional_columns_absent():
+    typed, problems = check("reunions", "date;dispositif;instance\n2022-01-05;CLS;restitution\n")
+    assert problems == [] and list(typed.columns) == typed_columns("reunions")
+    assert typed["duree_heures"].isna().all() and typed["elus"].isna().all()
+
+
+def test_reunions_bad_date_and_negative_hours():
+    text = REUNIONS.replace("15/09/2021", "2021-13-01").replace("1,5", "-1")
+    problems = check("reunions", text)[1]
+    assert len(problems) == 2, [p.message() for p in problems]
+    by_column = {p.column: p for p in problems}
+    assert_names(by_column["date"], "reunions.csv", 3, "date", "2021-13-01")
+    assert "AAAA-MM-JJ ou JJ/MM/AAAA" in by_column["date"].expected
+    assert_names(by_column["duree_heures"], "reunions.csv", 2, "duree_heures", "-1")
+
+
+def test_reunions_instance_required():
+    p = only(check("reunions", REUNIONS.replace(";groupe de travail;", ";;"))[1])
+    assert p.column == "instance" and p.row == 3
+
+
 @pytest.mark.parametrize("table", ["communes", "qpv", "indicateurs", "programmation",
-                                   "actions_sante", "entretiens", "perr"])
+                                   "actions_sante", "entretiens", "perr", "reunions"])
 def test_empty_frame_has_typed_columns(table):
     frame = empty_frame(table)
     assert list(frame.columns) == typed_columns(table) and frame.empty
