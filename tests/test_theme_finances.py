@@ -117,3 +117,72 @@ def test_consistency_checks_flags():
 def test_consistency_checks_clean():
     out = F.consistency_checks(prog())
     assert out.empty and list(out.columns)[0] == "controle"
+
+
+def large_frame(n_files=3000):
+    """A clean programmation of *n_files* files with two funders each (total declared)."""
+    rows = []
+    for i in range(n_files):
+        year = 2016 + i % 7
+        for funder, share in (("État", 0.6), ("Région", 0.4)):
+            rows.append((year, f"F{i:05d}", f"Porteur {i}", f"Action {i}", "62001", "P",
+                         "Santé" if i % 3 else "Emploi", funder, 1000.0 * share + i,
+                         1000.0 * share + i, 1000.0 + 2 * i))
+    return frame(rows)
+
+
+def test_consistency_checks_on_a_large_frame_finds_exactly_the_planted_flags():
+    df = large_frame()
+    assert F.consistency_checks(df).empty
+    nb = "\u202f"
+    at = df.index[df["numero_dossier"] == "F00010"][0]
+    df.loc[at, "montant_demande"] = -5.0                       # negative (and granted > -5)
+    over = df.index[df["numero_dossier"] == "F00020"][1]
+    df.loc[over, "montant_accorde"] = 5000.0                   # granted > requested, total off
+    twice = df.index[df["numero_dossier"] == "F00030"]
+    df.loc[twice[1], "total_declare"] = 999.0                  # two declared totals
+    df = pd.concat([df, df.loc[df["numero_dossier"] == "F00040"].iloc[[0]]],
+                   ignore_index=True)                          # same funder twice, total off
+    copy = df.loc[df["numero_dossier"] == "F00050"].assign(numero_dossier="Z00050")
+    copy["porteur"] = copy["porteur"].str.upper()              # same action, other number
+    df = pd.concat([df, copy], ignore_index=True)
+
+    out = F.consistency_checks(df)
+    got = list(zip(out["controle"], out["numero_dossier"], out["financeur"].fillna("-")))
+    assert got == [
+        ("montant_negatif", "F00010", "État"),
+        ("accorde_superieur", "F00020", "Région"),
+        ("doublon_financeur", "F00040", "État"),
+        ("total_declare", "F00030", "-"),
+        ("total_declare", "F00040", "-"),
+        ("total_declare", "F00020", "-"),
+        ("doublon_action", "F00050", "-"),
+        ("doublon_action", "Z00050", "-"),
+    ]
+    assert out["annee"].tolist() == [2019, 2022, 2021, 2018, 2021, 2022, 2017, 2017]
+    messages = dict(zip(zip(out["controle"], out["numero_dossier"]), out["message"]))
+    assert messages[("montant_negatif", "F00010")] == (
+        f"Dossier F00010 (2019), financeur État : montant demandé négatif (-5 €).")
+    assert messages[("accorde_superieur", "F00020")] == (
+        f"Dossier F00020 (2022), financeur Région : montant accordé (5{nb}000 €) supérieur "
+        "au montant demandé (420 €).")
+    assert messages[("total_declare", "F00030")] == (
+        f"Dossier F00030 (2018) : totaux déclarés différents selon les lignes "
+        f"(1{nb}060 €, 999 €).")
+    assert messages[("total_declare", "F00040")] == (
+        f"Dossier F00040 (2021) : la somme des financeurs (1{nb}720 €) ne correspond pas au "
+        f"total déclaré (1{nb}080 €), écart de 640 €.")
+    assert messages[("doublon_financeur", "F00040")] == (
+        "Dossier F00040 (2021) : le financeur État apparaît 2 fois (dossier saisi deux fois ?).")
+    assert messages[("doublon_action", "Z00050")] == (
+        f"Dossier Z00050 (2017) : même porteur (Porteur 50), même intitulé (Action 50) et "
+        f"même montant (1{nb}100 €) que le dossier F00050.")
+
+
+def test_is_health_normalises_each_distinct_label_once():
+    labels = pd.Series(["Santé", " SANTE ", None, "Emploi", "santé", np.nan] * 1000,
+                       dtype="object", index=range(10, 6010))
+    out = F.is_health(labels)
+    assert out.index.equals(labels.index) and out.dtype == bool
+    assert out.iloc[:6].tolist() == [True, True, False, False, True, False]
+    assert int(out.sum()) == 3000

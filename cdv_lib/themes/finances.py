@@ -131,9 +131,17 @@ def evolution(prog: pd.DataFrame, start: int, end: int, *,
     return last / first - 1 if first else float("nan")
 
 
+def _normalised(labels: pd.Series) -> pd.Series:
+    """:func:`normalise_label` of each value, computed once per distinct value."""
+    codes, uniques = pd.factorize(labels, use_na_sentinel=True)
+    table = np.array([normalise_label(v) for v in uniques] + [normalise_label(None)],
+                     dtype=object)
+    return pd.Series(table[codes], index=labels.index, dtype=object)
+
+
 def is_health(thematique: pd.Series) -> pd.Series:
     """True where the theme is health (``Santé``, ``sante``, ``SANTÉ``…)."""
-    return thematique.map(normalise_label).eq(HEALTH_THEME).astype(bool)
+    return _normalised(thematique).eq(HEALTH_THEME).astype(bool)
 
 
 def health_share(prog: pd.DataFrame, *, commune: str | None = None) -> pd.DataFrame:
@@ -210,71 +218,85 @@ def consistency_checks(prog: pd.DataFrame) -> pd.DataFrame:
         file-level flags), ``message`` (French). Empty (same columns) when all is well.
     """
     flags: list[dict] = []
-    data = prog.copy()
+    data = prog.reset_index(drop=True)
     granted = data[C.MONTANT_ACCORDE].astype("float64")
     requested = data[C.MONTANT_DEMANDE].astype("float64")
     has_total = C.TOTAL_DECLARE in data.columns
-
+    # vectorised checks: messages are written only for the (few) flagged rows
     for col, label in [(C.MONTANT_DEMANDE, "montant demandé"),
                        (C.MONTANT_ACCORDE, "montant accordé"),
                        (C.TOTAL_DECLARE, "total déclaré")]:
         if col not in data.columns:
             continue
         values = data[col].astype("float64")
-        for idx in data.index[values < 0]:
-            row = data.loc[idx]
-            flags.append(_flag("montant_negatif", row.to_dict(),
-                               f"Dossier {row[C.NUMERO_DOSSIER]} ({row[C.ANNEE]}), "
-                               f"financeur {row[C.FINANCEUR]} : {label} négatif "
-                               f"({_euros(float(row[col]))})."))
+        bad = data[(values < 0).fillna(False).to_numpy(bool)]
+        for year, number, funder, value in zip(bad[C.ANNEE], bad[C.NUMERO_DOSSIER],
+                                               bad[C.FINANCEUR], bad[col].astype("float64")):
+            flags.append(_flag("montant_negatif",
+                               {C.ANNEE: year, C.NUMERO_DOSSIER: number, C.FINANCEUR: funder},
+                               f"Dossier {number} ({year}), financeur {funder} : {label} "
+                               f"négatif ({_euros(float(value))})."))
 
     # a negative request is already flagged; comparing with it would only add noise
-    over = (granted > requested + 1e-9) & (requested >= 0)
-    for idx in data.index[over.fillna(False)]:
-        row = data.loc[idx]
-        flags.append(_flag("accorde_superieur", row.to_dict(),
-                           f"Dossier {row[C.NUMERO_DOSSIER]} ({row[C.ANNEE]}), financeur "
-                           f"{row[C.FINANCEUR]} : montant accordé ({_euros(granted[idx])}) "
-                           f"supérieur au montant demandé ({_euros(requested[idx])})."))
+    over = ((granted > requested + 1e-9) & (requested >= 0)).fillna(False).to_numpy(bool)
+    for year, number, funder, g, r in zip(data.loc[over, C.ANNEE],
+                                          data.loc[over, C.NUMERO_DOSSIER],
+                                          data.loc[over, C.FINANCEUR], granted[over],
+                                          requested[over]):
+        flags.append(_flag("accorde_superieur",
+                           {C.ANNEE: year, C.NUMERO_DOSSIER: number, C.FINANCEUR: funder},
+                           f"Dossier {number} ({year}), financeur {funder} : montant accordé "
+                           f"({_euros(g)}) supérieur au montant demandé ({_euros(r)})."))
 
     key = [C.ANNEE, C.NUMERO_DOSSIER, C.FINANCEUR]
     dup = data[data.duplicated(key, keep=False)]
-    for (year, number, funder), grp in dup.groupby(key, sort=True):
+    for (year, number, funder), count in dup.groupby(key, sort=True).size().items():
         flags.append(_flag("doublon_financeur",
                            {C.ANNEE: year, C.NUMERO_DOSSIER: number, C.FINANCEUR: funder},
                            f"Dossier {number} ({year}) : le financeur {funder} apparaît "
-                           f"{len(grp)} fois (dossier saisi deux fois ?)."))
+                           f"{count} fois (dossier saisi deux fois ?)."))
 
-    data["_granted"] = granted.fillna(0.0)
-    files = data.groupby([C.ANNEE, C.NUMERO_DOSSIER], sort=True)
+    file_key = [C.ANNEE, C.NUMERO_DOSSIER]
+    work = data[file_key + [C.PORTEUR, C.INTITULE]].assign(_granted=granted.fillna(0.0))
     if has_total:
-        for (year, number), grp in files:
-            declared = grp[C.TOTAL_DECLARE].astype("float64").dropna().unique()
-            if len(declared) == 0:
-                continue
-            where = {C.ANNEE: year, C.NUMERO_DOSSIER: number}
-            if len(declared) > 1:
-                flags.append(_flag("total_declare", where,
-                                   f"Dossier {number} ({year}) : totaux déclarés différents "
-                                   f"selon les lignes ({', '.join(_euros(v) for v in declared)})."))
-                continue
-            total = float(grp["_granted"].sum())
-            if abs(total - declared[0]) > TOLERANCE_EUR:
+        work["_declared"] = data[C.TOTAL_DECLARE].astype("float64")
+    files = work.groupby(file_key, sort=True)
+    per_file = files.agg(porteur=(C.PORTEUR, "first"), intitule=(C.INTITULE, "first"),
+                         montant=("_granted", "sum"))
+    if has_total:
+        declared = files["_declared"].agg(["nunique", "first"])
+        total = per_file["montant"]
+        several = declared["nunique"] > 1
+        off = (declared["nunique"] == 1) & ((total - declared["first"]).abs() > TOLERANCE_EUR)
+        flagged = declared.index[several | off]
+        if len(flagged):
+            rows = work.set_index(file_key).loc[flagged, "_declared"].dropna()
+            values_of = {k: list(pd.unique(v)) for k, v in rows.groupby(level=[0, 1], sort=True)}
+            for year, number in flagged:
+                where = {C.ANNEE: year, C.NUMERO_DOSSIER: number}
+                if several.loc[(year, number)]:
+                    listed = ", ".join(_euros(v) for v in values_of[(year, number)])
+                    flags.append(_flag("total_declare", where,
+                                       f"Dossier {number} ({year}) : totaux déclarés "
+                                       f"différents selon les lignes ({listed})."))
+                    continue
+                summed = float(total.loc[(year, number)])
+                expected = float(declared["first"].loc[(year, number)])
                 flags.append(_flag("total_declare", where,
                                    f"Dossier {number} ({year}) : la somme des financeurs "
-                                   f"({_euros(total)}) ne correspond pas au total déclaré "
-                                   f"({_euros(float(declared[0]))}), écart de "
-                                   f"{_euros(abs(total - float(declared[0])))}."))
+                                   f"({_euros(summed)}) ne correspond pas au total déclaré "
+                                   f"({_euros(expected)}), écart de "
+                                   f"{_euros(abs(summed - expected))}."))
 
-    per_file = files.agg(porteur=(C.PORTEUR, "first"), intitule=(C.INTITULE, "first"),
-                         montant=("_granted", "sum")).reset_index()
-    per_file["_sig"] = (per_file[C.PORTEUR].map(normalise_label) + "\x1f"
-                        + per_file[C.INTITULE].map(normalise_label) + "\x1f"
+    per_file = per_file.reset_index()
+    per_file["_sig"] = (_normalised(per_file[C.PORTEUR]) + "\x1f"
+                        + _normalised(per_file[C.INTITULE]) + "\x1f"
                         + per_file["montant"].round(2).astype(str))
-    for (year, _sig), grp in per_file.groupby([C.ANNEE, "_sig"], sort=True):
-        numbers = list(dict.fromkeys(grp[C.NUMERO_DOSSIER].astype(str)))
-        if len(numbers) < 2:
-            continue
+    per_file["_number"] = per_file[C.NUMERO_DOSSIER].astype(str)
+    sizes = per_file.groupby([C.ANNEE, "_sig"], sort=False)["_number"].transform("nunique")
+    repeated = per_file[(sizes >= 2).to_numpy(bool)]
+    for (year, _sig), grp in repeated.groupby([C.ANNEE, "_sig"], sort=True):
+        numbers = list(dict.fromkeys(grp["_number"]))
         first = grp.iloc[0]
         for number in numbers:
             others = ", ".join(n for n in numbers if n != number)
