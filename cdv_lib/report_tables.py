@@ -519,6 +519,7 @@ def _gouvernance(dataset, commune: str | None, annee: int | None) -> list[Report
 
 
 def _participation(dataset, commune: str | None, annee: int | None) -> list[ReportTable]:
+    from cdv_lib.themes import normalise_label
     from cdv_lib.themes import participation as th
 
     tables = survey_tables(dataset, "conseils_citoyens", theme="participation",
@@ -535,6 +536,10 @@ def _participation(dataset, commune: str | None, annee: int | None) -> list[Repo
          ("part", "Part", PERCENT), ("base_n", BASE_HEADER, INTEGER)],
         theme="participation", source=source))
     codes = th.codes_by_actor(dataset.entretiens)
+    # ladder codes are shown by the ladder table below, not as findings
+    ladder_code = codes["code"].map(normalise_label).str.startswith(
+        normalise_label(th.LADDER_PREFIX))
+    codes = codes[~ladder_code].reset_index(drop=True)
     codes = _masked_groups(codes, threshold)
     tables.append(_table(
         "participation.codes", "Freins, leviers et propositions par type d'acteur", codes,

@@ -504,9 +504,27 @@ CODES = {
 }
 
 
+#: Interviews placed on the participation ladder (code ``echelle:<niveau>``, category
+#: ``constat``): mostly consultation and concertation, as the report says; few
+#: co-construction, one co-décision; the other interviews are not placed.
+ECHELLE = [("information", 6), ("consultation", 15), ("concertation", 12),
+           ("co-construction", 4), ("co-décision", 1)]
+
+
+def _ladder_levels(n_interviews: int) -> dict[str, str]:
+    """``{id_entretien: niveau}`` for a part of the interviews, drawn from its own stream
+    so that the other interview rows do not change."""
+    r = rng("entretiens", "echelle")
+    levels = [level for level, n in ECHELLE for _ in range(n)]
+    r.shuffle(levels)
+    idents = sorted(r.sample([f"E{i:02d}" for i in range(1, n_interviews + 1)], len(levels)))
+    return dict(zip(idents, levels))
+
+
 def build_entretiens() -> list[list[object]]:
     r = rng("entretiens")
     types = _spread(ACTEURS, r)
+    ladder = _ladder_levels(len(types))
     rows = []
     denied_left = 4
     for i, acteur in enumerate(types, start=1):
@@ -530,6 +548,8 @@ def build_entretiens() -> list[list[object]]:
                 anonymise = "non"
                 denied_left -= 1
             rows.append([ident, acteur, cat, code, text, anonymise])
+        if ident in ladder:
+            rows.append([ident, acteur, "constat", f"echelle:{ladder[ident]}", "", "oui"])
     return rows
 
 

@@ -182,3 +182,16 @@ def test_style_numbers_match_cdv_lib_formatting():
     assert style.format_number(5760000) == "5\u00a0760\u00a0000"
     assert style.format_percent(0.421) == "42,1\u00a0%"
     assert style.format_euro(5760000) == "5\u00a0760\u00a0000\u00a0€"
+
+
+def test_ladder_codes_are_in_the_ladder_table_not_among_the_findings():
+    ds = load_dataset()
+    ladder_rows = ds.entretiens["code"].str.startswith("echelle:")
+    assert ladder_rows.any()
+    tables = rt.theme_tables(ds, "participation")
+    codes = rt.find(tables, "participation.codes").data
+    assert not codes.iloc[:, 2].astype(str).str.startswith("echelle:").any()
+    ladder = rt.find(tables, "participation.echelle").data
+    placed = ds.entretiens.loc[ladder_rows, "id_entretien"].nunique()
+    assert int(ladder.iloc[:, 1].sum()) == placed
+    assert set(ladder.iloc[:, 3].astype(int)) == {placed}
