@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
-from scipy.stats.contingency import expected_freq
 
 from cdv_lib.columns import RESPONDENT_ID, VALUE
 from cdv_lib.survey.matching import fold
 from cdv_lib.survey.normalize import Survey
 from cdv_lib.survey.tables import (
     NON_RESPONSE_CODE,
-    _frequency_block,
+    NON_RESPONSE_LABEL,
     _question_answers,
     _require,
     selected_ids,
@@ -91,18 +89,43 @@ def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = Non
     labels, order = group_of(survey, by, where=where)
     ids = selected_ids(survey, where)
     all_answers = _question_answers(survey, question, ids, row or "")
-    blocks = []
-    for group in order:
-        members = labels.index[labels == group]
-        answers = all_answers[all_answers[RESPONDENT_ID].isin(members)]
-        block = _frequency_block(question, answers, len(members))
-        block.insert(0, GROUP, group)
-        blocks.append(block)
-    columns = [GROUP, "code", "libelle", "effectif", "part", "base"]
-    table = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=columns)
+    if order:
+        table = _group_blocks(question, all_answers, labels, order)
+    else:
+        table = pd.DataFrame(columns=[GROUP, "code", "libelle", "effectif", "part", "base"])
     table.attrs["test"] = independence_test(table, multiple=question.type == "multiple")
     table.attrs["sans_groupe"] = int(len(ids) - len(labels))
     return table
+
+
+def _group_blocks(question, answers: pd.DataFrame, labels: pd.Series,
+                  order: list[str]) -> pd.DataFrame:
+    """One frequency block per group (as :func:`~cdv_lib.survey.tables.frequencies`),
+    from a single merge of the group labels onto the answers and one groupby."""
+    pairs = pd.DataFrame({RESPONDENT_ID: labels.index, GROUP: labels.to_numpy()})
+    merged = answers.merge(pairs.drop_duplicates(), on=RESPONDENT_ID, how="inner")
+    codes = [c.code for c in question.choices]
+    names = [c.label for c in question.choices]
+    counts = merged.groupby([GROUP, VALUE])[RESPONDENT_ID].nunique()
+    grid = pd.MultiIndex.from_product([order, codes], names=[GROUP, VALUE])
+    effectif = counts.reindex(grid, fill_value=0).to_numpy("int64").reshape(len(order), len(codes))
+    base = merged.groupby(GROUP)[RESPONDENT_ID].nunique().reindex(order, fill_value=0)
+    base = base.to_numpy("int64")
+    selected = labels.value_counts().reindex(order, fill_value=0).to_numpy("int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part = np.where(base[:, None] > 0, effectif / base[:, None], np.nan)
+    width = len(codes) + 1
+    effectif = np.column_stack([effectif, selected - base])
+    part = np.column_stack([part, np.full(len(order), np.nan)])
+    table = pd.DataFrame({
+        GROUP: [g for g in order for _ in range(width)],
+        "code": (codes + [NON_RESPONSE_CODE]) * len(order),
+        "libelle": (names + [NON_RESPONSE_LABEL]) * len(order),
+        "effectif": effectif.ravel(),
+        "part": part.ravel(),
+        "base": np.repeat(base, width),
+    })
+    return table.astype({"effectif": "int64", "part": "float64", "base": "int64"})
 
 
 def counts_matrix(table: pd.DataFrame) -> pd.DataFrame:
@@ -154,6 +177,10 @@ def independence_test(table: pd.DataFrame, *, multiple: bool = False) -> dict:
     observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
     if observed.ndim != 2 or min(observed.shape) < 2:
         return {**invalid, "note": NOTE_TOO_SMALL}
+    # lazy: scipy.stats is costly to import and only needed when a test is computed
+    from scipy.stats import chi2_contingency
+    from scipy.stats.contingency import expected_freq
+
     expected = expected_freq(observed)
     if (expected < 1).any() or (expected >= 5).mean() < 0.8:
         return {**invalid, "note": NOTE_EXPECTED}
