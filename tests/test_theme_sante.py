@@ -54,6 +54,38 @@ def test_by_duration_and_commune():
     assert stacked.loc[stacked["commune"] == "62002", "base_n"].iloc[0] == 2
 
 
+def test_actions_by_commune_is_distribution_stacked_commune_by_commune():
+    extra = pd.DataFrame({
+        "annee": pd.array([2021] * 5, dtype="Int64"),
+        "commune": ["62003", "62003", "62003", "62001", pd.NA],
+        "intitule": list("abcde"),
+        "thematique": ["SANTÉ MENTALE", "santé mentale", " ", "Alimentation", "sport"],
+        "public": ["Jeunes|jeunes|adultes", "adultes", pd.NA, "ENFANTS", "jeunes"],
+        "duree": ["PERENNE", "autre", pd.NA, "Ponctuelle", "pérenne"],
+        "dispositif": ["CLS", "ASV", "CLS", pd.NA, "ASV"],
+    })
+    data = pd.concat([actions(), extra], ignore_index=True)
+    communes = pd.DataFrame({"code_insee": ["62001", "62002", "62003"],
+                             "nom": ["Aville", "Bville", "Cville"]})
+    for column in ("thematique", "public", "duree", "dispositif"):
+        for annee in (None, 2021):
+            got = S.actions_by_commune(data, column, annee=annee, communes=communes)
+            blocks = []
+            for code in ("62001", "62002", "62003"):
+                block = S.distribution(data, column, commune=code, annee=annee)
+                block.insert(0, "commune", code)
+                blocks.append(block)
+            expected = pd.concat(blocks, ignore_index=True)
+            expected["commune"] = expected["commune"].astype("string")
+            expected.insert(1, "nom", expected["commune"].map(
+                dict(zip(communes["code_insee"], communes["nom"]))).astype("string"))
+            pd.testing.assert_frame_equal(got, expected)
+    first = S.actions_by_commune(data, "duree", communes=communes)
+    c3 = first[first["commune"] == "62003"]
+    assert list(c3["duree"]) == ["pérenne", "autre", S.NOT_GIVEN]
+    assert list(c3["base_n"]) == [2, 2, 2]
+
+
 def test_actions_per_commune_lists_every_commune():
     communes = pd.DataFrame({"code_insee": ["62001", "62002", "62003"],
                              "nom": ["Aville", "Bville", "Cville"]})

@@ -132,18 +132,76 @@ def actions_by_commune(actions: pd.DataFrame, column: str = C.THEMATIQUE, *,
         of :func:`distribution`. Communes in code order.
     """
     data = _select(actions, None, annee)
-    blocks = []
-    for code in sorted(data[C.COMMUNE].dropna().astype(str).unique()):
-        block = distribution(data, column, commune=code)
-        block.insert(0, C.COMMUNE, code)
-        blocks.append(block)
-    if not blocks:
+    codes = data[C.COMMUNE].astype("string")
+    present = codes.notna().to_numpy(bool)
+    data, codes = data[present], codes[present].astype(str)
+    if not len(data):
         out = pd.DataFrame(columns=[C.COMMUNE, column, "n", "base_n", "part"])
-    else:
-        out = pd.concat(blocks, ignore_index=True)
+        out[C.COMMUNE] = out[C.COMMUNE].astype("string")
+        out.insert(1, C.NOM, _names(out[C.COMMUNE], communes))
+        return out
+    if column not in data.columns:
+        raise ValueError(f"Actions santé : colonne « {column} » absente.")
+    out = _stacked_distribution(data[column], codes.to_numpy(object), column)
     out[C.COMMUNE] = out[C.COMMUNE].astype("string")
     out.insert(1, C.NOM, _names(out[C.COMMUNE], communes))
     return out
+
+
+def _stacked_distribution(values: pd.Series, codes: np.ndarray, column: str) -> pd.DataFrame:
+    """:func:`distribution` of *values* within each commune of *codes* (same rules: first
+    spelling met in the commune, an action counted once per label, ``Non renseigné``
+    last), computed with one groupby; each distinct cell is parsed once."""
+    multi = column == C.PUBLIC
+    cell_of_row, cells = pd.factorize(values, use_na_sentinel=True)
+    parsed = [_values(v, multi) for v in cells] + [[]]  # last: missing cell (code -1)
+    cell_of_row = np.where(cell_of_row < 0, len(parsed) - 1, cell_of_row)
+    # labels of each distinct cell, one per normalised key, in the cell's order
+    cell_ids, labels, keys, ranks = [], [], [], []
+    for i, labs in enumerate(parsed):
+        seen = set()
+        for label in labs:
+            key = normalise_label(label)
+            if key not in seen:
+                seen.add(key)
+                cell_ids.append(i)
+                labels.append(label)
+                keys.append(key)
+                ranks.append(len(seen))
+    per_cell = pd.DataFrame({"cell": cell_ids, "label": labels, "key": keys, "rank": ranks})
+    rows = pd.DataFrame({"row": np.arange(len(codes)), C.COMMUNE: codes,
+                         "cell": cell_of_row})
+    long = rows.merge(per_cell, on="cell", how="inner").sort_values(["row", "rank"])
+    fixed = {normalise_label(d): d for d in DURATIONS} if column == C.DUREE else {}
+    per_label = long.groupby([C.COMMUNE, "key"], sort=False).agg(
+        label=("label", "first"), n=("row", "size")).reset_index()
+    per_label["label"] = [fixed.get(k, lab) for k, lab in zip(per_label["key"],
+                                                                per_label["label"])]
+    answered = np.array([bool(p) for p in parsed])[cell_of_row]
+    per_commune = pd.DataFrame({C.COMMUNE: codes, "answered": answered}).groupby(
+        C.COMMUNE, sort=False)["answered"].agg(["sum", "size"])
+    base = per_commune["sum"].astype("int64")
+    per_label["base_n"] = per_label[C.COMMUNE].map(base).to_numpy("int64")
+    per_label["part"] = per_label["n"] / per_label["base_n"]
+    if column == C.DUREE:
+        order = {normalise_label(d): i for i, d in enumerate(DURATIONS)}
+        per_label["_first"] = per_label["key"].map(order).fillna(len(DURATIONS))
+        per_label["_then"] = 0
+    else:
+        per_label["_first"] = -per_label["n"]
+        per_label["_then"] = 0
+    missing = (per_commune["size"] - per_commune["sum"]).astype("int64")
+    missing = missing[missing > 0]
+    not_given = pd.DataFrame({C.COMMUNE: missing.index, "label": NOT_GIVEN, "key": "",
+                              "n": missing.to_numpy(), "base_n": base[missing.index].to_numpy(),
+                              "part": np.nan, "_first": 0, "_then": 1})
+    out = pd.concat([per_label, not_given], ignore_index=True).sort_values(
+        [C.COMMUNE, "_then", "_first", "key"], kind="stable", ignore_index=True)
+    return pd.DataFrame({C.COMMUNE: out[C.COMMUNE].astype(str),
+                         column: out["label"].astype("string"),
+                         "n": out["n"].astype("Int64"),
+                         "base_n": out["base_n"].astype("Int64"),
+                         "part": out["part"].astype("float64")})
 
 
 def _names(codes: pd.Series, communes: pd.DataFrame | None) -> pd.Series:
