@@ -106,6 +106,14 @@ class ReportTable:
         return 0 if self.mask is None else int(np.asarray(self.mask, dtype=bool).sum())
 
     @property
+    def fully_masked(self) -> bool:
+        """True when secrecy masked every figure of the table: its chart would show nothing."""
+        if self.mask is None:
+            return False
+        figures = [c for c in self.data.columns if self.kind(c) != TEXT]
+        return bool(figures) and bool(np.asarray(self.mask[figures], dtype=bool).all())
+
+    @property
     def masked_note(self) -> str:
         """French note on masked values, empty when nothing was masked."""
         n = self.n_masked
@@ -757,7 +765,7 @@ def show(tables: ReportTable | Iterable[ReportTable], *, charts: bool = True,
     display(HTML(_STYLE))
     for table in tables:
         display(HTML(table.to_html(heading=heading)))
-        if charts and table.chart:
+        if charts and table.chart and not table.fully_masked:
             fig, ax = plt.subplots()
             plot_table(table, ax=ax)
             display(fig)

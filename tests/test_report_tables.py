@@ -117,6 +117,20 @@ def test_masked_values_are_not_drawn(dataset):
     assert "3" not in " ".join(t.get_text() for t in ax.texts)
 
 
+def test_fully_masked_table_gets_no_chart_in_reports(dataset, monkeypatch):
+    lens = rt.theme_tables(dataset, "gouvernance", "62510")
+    table = moyens(lens)
+    assert table.fully_masked
+    agglo = moyens(rt.theme_tables(dataset, "gouvernance"))
+    assert not agglo.fully_masked
+    drawn = []
+    monkeypatch.setattr(plots, "plot_table", lambda t, ax=None: drawn.append(t.key))
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    rt.show([table, agglo])
+    plt.close("all")
+    assert drawn == [agglo.key]
+
+
 def test_finances_commune_lines_only_and_euro_format(dataset):
     agglo = rt.find(rt.theme_tables(dataset, "finances"), "finances.par_annee")
     assert agglo.formatted()["Montant accordé"].tolist() == [format_euro(1500)]

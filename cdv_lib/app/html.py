@@ -87,10 +87,7 @@ def tables_html(tables: Iterable, *, charts: bool = True) -> str:
 
 def fully_masked(table) -> bool:
     """True when secrecy masked every figure of the table: its chart would show nothing."""
-    if table.mask is None:
-        return False
-    figures = [c for c in table.data.columns if table.kind(c) != "text"]
-    return bool(figures) and bool(table.mask[figures].to_numpy().all())
+    return table.fully_masked
 
 
 def message_html(text: str, *, kind: str = "info") -> str:
