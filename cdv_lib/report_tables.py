@@ -425,7 +425,7 @@ def _mask_survey_block(block: pd.DataFrame, *, threshold: int, sub_population: b
         frame = secrecy.mask_frequencies(frame, threshold=threshold)
     else:
         small = frame["base"].map(lambda v: secrecy.is_primary(v, threshold)).to_numpy(bool)
-        frame = secrecy._apply(frame, {"effectif": small, "part": small, "base": small})
+        frame = secrecy.apply_mask(frame, {"effectif": small, "part": small, "base": small})
     return frame
 
 
@@ -585,7 +585,7 @@ def _masked_rows(table: pd.DataFrame, threshold: int, *, base: str = "base_n",
 
     small = table[count].astype("float64").map(
         lambda v: secrecy.is_primary(v, threshold)).to_numpy(bool)
-    return secrecy._apply(table, {count: small, "part": small})
+    return secrecy.apply_mask(table, {count: small, "part": small})
 
 
 def _masked_groups(table: pd.DataFrame, threshold: int, *, base: str = "base_n",
@@ -595,7 +595,7 @@ def _masked_groups(table: pd.DataFrame, threshold: int, *, base: str = "base_n",
 
     small = table[base].astype("float64").map(
         lambda v: secrecy.is_primary(v, threshold)).to_numpy(bool)
-    return secrecy._apply(table, {count: small, "part": small, base: small})
+    return secrecy.apply_mask(table, {count: small, "part": small, base: small})
 
 
 def _perr(dataset, commune: str | None, annee: int | None) -> list[ReportTable]:

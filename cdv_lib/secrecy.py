@@ -261,7 +261,6 @@ def apply_mask(table: pd.DataFrame, flags: Mapping[str, np.ndarray]) -> pd.DataF
     return out
 
 
-_apply = apply_mask  # kept for callers written against the first version
 
 
 def mask_frequencies(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
