@@ -66,7 +66,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _config_year(data: str | os.PathLike | None) -> int | None:
+def config_year(data: str | os.PathLike | None) -> int | None:
     import yaml
 
     from cdv_lib.paths import data_dir
@@ -144,7 +144,7 @@ def run_batch(*, data: str | os.PathLike | None = None,
     codes = list(communes)
     table = select_communes(data=data, epci=epci, codes=codes, reference=reference)
     if annee is None:
-        annee = _config_year(data)
+        annee = config_year(data)
     out_dir = Path(out_dir).resolve()
     specs = plan_runs(table, theme_list, out_dir=out_dir, agglomeration=not codes,
                       data_dir=data, annee=annee, timeout=timeout)

@@ -31,7 +31,7 @@ QUICK_THEMES = ("finances", "fiche_commune")
 def default_specs(*, quick: bool = False, out_dir: str | Path = "out"):
     """The runs of the default ``cdv batch`` (embedded data, every theme, the agglomeration
     and each signatory commune); in quick mode one commune and two themes."""
-    from cdv_lib.batch.orchestrator import _config_year, select_communes
+    from cdv_lib.batch.orchestrator import config_year, select_communes
     from cdv_lib.batch.plan import plan_runs, select_themes
 
     table = select_communes()
@@ -39,7 +39,7 @@ def default_specs(*, quick: bool = False, out_dir: str | Path = "out"):
     if quick:
         table = table.head(1)
     return plan_runs(table, themes, out_dir=out_dir, agglomeration=not quick,
-                     annee=_config_year(None))
+                     annee=config_year(None))
 
 
 def batch_argv(out_dir: Path, *, quick: bool, jobs: int | None, dask: bool = False) -> list[str]:

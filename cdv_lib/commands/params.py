@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cdv_lib.batch.communes import signatory_communes
-    from cdv_lib.batch.orchestrator import _config_year
+    from cdv_lib.batch.orchestrator import config_year
     from cdv_lib.batch.registry import THEMES
     from cdv_lib.errors import DataError
     from cdv_lib.params import ParameterError, write_params_files
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         communes = signatory_communes(args.data)
         written = write_params_files(args.out or PARAMS_DIR, communes=communes,
-                                     themes=THEMES.values(), annee=_config_year(args.data))
+                                     themes=THEMES.values(), annee=config_year(args.data))
     except (DataError, FileNotFoundError, ParameterError) as exc:
         print(f"Fichiers de paramètres impossibles : {exc}", file=sys.stderr)
         return 2
