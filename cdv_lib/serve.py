@@ -14,7 +14,16 @@ What the server exposes, and why:
 - sources stripped, tracebacks hidden, template and theme not overridable from the URL;
 - preheated kernels (``preheat_kernel``) with the data directory in their environment
   (``CDV_DATA_DIR``, read by :func:`cdv_lib.paths.data_dir`), so the app never depends on
-  the kernel's working directory.
+  the kernel's working directory; a pool of :data:`DEFAULT_POOL_SIZE` so that the next
+  visitor finds a ready kernel while the used one is replaced. The replacement starts after
+  Voilà's one-second ``fill_delay``, kept on purpose: started at once, it competes for the
+  CPU with the page being loaded (measured: +0,25 s until the app is usable, 2 cores);
+- kernels left behind (a page closed without Voilà's shutdown request, a request that
+  never connected) are culled after :attr:`ServeConfig.cull_idle_seconds` idle and
+  unconnected; kernels with an open page and pool kernels are never culled;
+- the ``cdv`` template (:data:`TEMPLATE_ROOT`): Voilà's lab template, plus the app's first
+  view (title and key figures) written into the page as HTML, readable before Voilà's
+  scripts and the widgets are ready (see :mod:`cdv_lib.app.html`).
 """
 
 from __future__ import annotations
@@ -36,8 +45,14 @@ from cdv_lib import paths
 APP_NOTEBOOK = paths.APPS_DIR / "tableau_de_bord.ipynb"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
-DEFAULT_POOL_SIZE = 1
+DEFAULT_POOL_SIZE = 2
+DEFAULT_CULL_IDLE_SECONDS = 600
+DEFAULT_CULL_INTERVAL_SECONDS = 60
 DATA_DIR_ENV = "CDV_DATA_DIR"
+
+#: Jupyter data folder holding the ``voila/templates/cdv`` template (put on JUPYTER_PATH).
+TEMPLATE_ROOT = Path(__file__).resolve().parent / "app" / "share"
+TEMPLATE = "cdv"
 
 IMAGE_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "svg", "webp")
 
@@ -70,7 +85,10 @@ class ServeConfig:
     data_dir : data directory given to the app (``None``: :func:`cdv_lib.paths.data_dir`).
     notebook : the app notebook; its folder is the only one ``/voila/files/`` serves from.
     preheat : keep kernels started with the notebook already executed.
-    pool_size : number of preheated kernels kept ready.
+    pool_size : number of preheated kernels kept ready (refilled at once when one is used).
+    cull_idle_seconds : a kernel idle and without any open page for that long is stopped
+        (pool kernels excepted); 0 never culls.
+    template : Voilà template (``cdv``: Voilà's ``lab`` plus the app's first view).
     log_level : Voilà's log level (``WARN`` keeps the console to ``cdv serve``'s messages).
     """
 
@@ -81,6 +99,8 @@ class ServeConfig:
     notebook: Path = APP_NOTEBOOK
     preheat: bool = True
     pool_size: int = DEFAULT_POOL_SIZE
+    cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS
+    template: str = TEMPLATE
     log_level: str = "WARN"
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
@@ -123,8 +143,13 @@ def voila_argv(config: ServeConfig, python: str | None = None) -> list[str]:
         "--show_tracebacks=False",
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
+        f"--VoilaConfiguration.template={config.template}",
         f"--preheat_kernel={bool(config.preheat)}",
         f"--pool_size={max(int(config.pool_size), 1) if config.preheat else 0}",
+        f"--MappingKernelManager.cull_idle_timeout={max(int(config.cull_idle_seconds), 0)}",
+        f"--MappingKernelManager.cull_interval={DEFAULT_CULL_INTERVAL_SECONDS}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
     ]
     # one "--Trait item" pair per list item (traitlets 5 container syntax)
     for pattern in FILE_ALLOWLIST:
@@ -144,6 +169,10 @@ def voila_env(config: ServeConfig, base: dict[str, str] | None = None) -> dict[s
     env = dict(os.environ if base is None else base)
     env[DATA_DIR_ENV] = str(config.resolved_data_dir())
     env.setdefault("MPLBACKEND", "Agg")
+    # Voilà looks for templates in the Jupyter data folders: the app's template first.
+    jupyter_path = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if str(TEMPLATE_ROOT) not in jupyter_path:
+        env["JUPYTER_PATH"] = os.pathsep.join([str(TEMPLATE_ROOT), *jupyter_path])
     # Kernels must import this checkout's cdv_lib even when it is not installed.
     root = str(paths.PROJ_ROOT)
     parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]

@@ -8,6 +8,7 @@ import re
 import shutil
 import time
 
+import ipywidgets as widgets
 import nbformat
 import pytest
 
@@ -43,7 +44,7 @@ def _card(app: App, key: str) -> str:
 def test_notebook_is_two_lines():
     nb = nbformat.read(paths.APPS_DIR / "tableau_de_bord.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert code == ["from cdv_lib.app import App\n\nApp.from_data().container"]
+    assert code == ["from cdv_lib.app import App\n\nApp.from_data().show()"]
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
@@ -196,3 +197,69 @@ def test_from_data_reads_the_data_dir_given_by_the_server(tmp_path, monkeypatch)
     assert isinstance(app, App)
     app.commune.value = LENS
     assert fmt_int(33333) in _card(app, "population")
+
+
+def _widget_count(widget) -> int:
+    """The widget and every widget reachable from its state (children, layout, style)."""
+    seen, stack = set(), [widget]
+    while stack:
+        w = stack.pop()
+        if w.model_id in seen:
+            continue
+        seen.add(w.model_id)
+        for name in w.keys:
+            value = getattr(w, name, None)
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(v, widgets.Widget):
+                    stack.append(v)
+    return len(seen)
+
+
+def test_ami_simulator_is_built_when_its_tab_opens(dataset):
+    app = App(dataset)
+    ami_index = [t for t, _ in TABS].index("ami")
+    before = _widget_count(app.container)
+    assert app._simulator is None
+    assert list(app.ami_box.children) == [app.outputs["ami"]]
+    app.tabs.selected_index = ami_index
+    assert app._simulator is not None
+    assert app.ami_box.children[0] is app.simulator.container
+    assert app.ami_box.children[1] is app.outputs["ami"]
+    assert "Simulateur" in app.simulator.intro.value
+    # fewer widgets for the browser to fetch and draw when the page opens
+    assert _widget_count(app.container) - before >= 2 * len(app.simulator.criteria)
+    app.tabs.selected_index = 0
+    app.tabs.selected_index = ami_index
+    assert app.ami_box.children[0] is app.simulator.container  # built once
+
+
+def test_show_displays_the_first_view_then_the_widgets(app, dataset, monkeypatch):
+    import cdv_lib.app.dashboard as dashboard
+
+    shown = []
+    monkeypatch.setattr(dashboard, "display", lambda obj, **kw: shown.append((obj, kw)))
+    app.show()
+    (first, first_kw), (live, live_kw) = shown
+    assert first_kw == {"metadata": {"cdv": "first-view"}}
+    assert live is app.container and live_kw == {}
+    assert "cdv-live" in app.container._dom_classes
+    page = first.data
+    assert page.startswith('<div class="cdv-app cdv-first-view">')
+    # the same title and the same agglomeration cards as the widgets, even once a commune
+    # is selected (the first view is what any new visitor sees)
+    assert app.cards.value in page and app.header.value in page
+    app.commune.value = LENS
+    assert app.cards.value not in app.first_view_html()
+    assert 'data-scope=""' in app.first_view_html()
+    assert "Chargement" in page
+
+
+def test_unavailable_page_shows_only_its_message(tmp_path, monkeypatch):
+    import cdv_lib.app.dashboard as dashboard
+
+    (tmp_path / "communes.csv").write_text("code_insee;nom\n", encoding="utf-8")
+    page = App.from_data(tmp_path)
+    shown = []
+    monkeypatch.setattr(dashboard, "display", lambda obj, **kw: shown.append((obj, kw)))
+    page.show()
+    assert shown == [(page.container, {})]

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from browser import chromium_page, require_chromium, running_voila
+from browser import chromium_page, raw_get, require_chromium, running_voila
 from cdv_lib import paths
 from cdv_lib.app.dashboard import TABS
 from cdv_lib.dataset import load_dataset
@@ -31,15 +31,20 @@ def dataset():
 
 
 @pytest.fixture(scope="module")
-def page():
+def server():
     require_chromium()
-    config = ServeConfig(log_level="INFO")
-    with running_voila(config) as server, chromium_page(timeout_ms=SHORT) as page:
+    with running_voila(ServeConfig(log_level="INFO")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with chromium_page(timeout_ms=SHORT) as page:
         console: list[str] = []
         page.on("console", lambda msg: console.append(msg.text))
         page.goto(server.url, wait_until="commit", timeout=LONG)
         try:
-            page.wait_for_selector(".cdv-kpi[data-kpi=population] .cdv-kpi-value",
+            page.wait_for_selector(".cdv-live .cdv-kpi[data-kpi=population] .cdv-kpi-value",
                                    timeout=LONG)
         except Exception as exc:
             raise AssertionError(
@@ -128,3 +133,24 @@ def test_ami_simulation(page, dataset):
     for cid in chosen:
         assert rules.criterion(cid).libelle in reasons
     _no_technical_text(page)
+
+
+def test_first_view_is_in_the_page_before_any_script(server, dataset):
+    """The server writes the title and the key figures into the HTML it sends (template
+    ``cdv``): readable before Voilà's scripts and the widgets; sources still stripped."""
+    status, body, _ = raw_get(server.url, "/")
+    text = body.decode("utf-8")
+    assert status == 200
+    first = text.index('class="cdv-app cdv-first-view"')
+    assert first < text.index("application/vnd.voila.cell-output+json")  # the widgets
+    population = fmt_int(int(dataset.communes["population"].sum()))
+    assert f'<div class="cdv-kpi-value">{population}</div>' in text[first:]
+    assert "from cdv_lib" not in text and "Traceback" not in text
+
+
+def test_first_view_gives_way_to_the_app(page):
+    """Once the widgets are drawn, one set of cards: the app's."""
+    page.wait_for_selector(".cdv-live .cdv-commune select", timeout=SHORT)
+    assert page.locator(".cdv-first-view").count() == 0
+    assert page.locator(".cdv-kpis").count() == 1
+    assert page.locator(".cdv-live .cdv-kpis").count() == 1

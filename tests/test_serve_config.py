@@ -13,8 +13,9 @@ from voila.configuration import VoilaConfiguration
 from voila.static_file_handler import AllowListFileHandler
 
 from cdv_lib import paths
-from cdv_lib.serve import (APP_NOTEBOOK, FILE_ALLOWLIST, FILE_DENYLIST, ServeConfig,
-                           free_port, voila_argv, voila_env)
+from cdv_lib.serve import (APP_NOTEBOOK, DEFAULT_POOL_SIZE, FILE_ALLOWLIST, FILE_DENYLIST,
+                           TEMPLATE, TEMPLATE_ROOT, ServeConfig, free_port, voila_argv,
+                           voila_env)
 
 
 def _parsed(config: ServeConfig) -> tuple[Voila, VoilaConfiguration]:
@@ -38,7 +39,8 @@ def test_default_command_serves_the_app_safely():
     assert conf.strip_sources is True
     assert conf.show_tracebacks is False
     assert conf.preheat_kernel is True
-    assert conf.default_pool_size == 1
+    assert conf.default_pool_size == DEFAULT_POOL_SIZE == 2
+    assert conf.template == TEMPLATE == "cdv"
     assert conf.allow_template_override == "NO"
     assert conf.allow_theme_override == "NO"
     assert conf.file_allowlist == list(FILE_ALLOWLIST)
@@ -50,6 +52,38 @@ def test_options_reach_voila():
     assert (app.ip, app.port, app.token) == ("0.0.0.0", 9001, "s3cret")
     assert conf.default_pool_size == 3
     assert ServeConfig(port=9001, token="a b").url() == "http://127.0.0.1:9001/?token=a%20b"
+
+
+def test_idle_kernels_are_culled_but_not_open_pages():
+    app, _ = _parsed(ServeConfig())
+    culling = app.config.MappingKernelManager
+    assert int(culling.cull_idle_timeout) == 600
+    assert int(culling.cull_interval) == 60
+    # a kernel with an open page, or busy, is never culled
+    assert str(culling.cull_connected) == "False" and str(culling.cull_busy) == "False"
+    app, _ = _parsed(ServeConfig(cull_idle_seconds=0))
+    assert int(app.config.MappingKernelManager.cull_idle_timeout) == 0
+
+
+def test_pool_size_and_template_reach_voila():
+    _, conf = _parsed(ServeConfig(pool_size=5, template="lab"))
+    assert (conf.default_pool_size, conf.template) == (5, "lab")
+    _, conf = _parsed(ServeConfig(preheat=False))
+    assert (conf.preheat_kernel, conf.default_pool_size) == (False, 0)
+
+
+def test_the_cdv_template_is_found_by_voila(monkeypatch):
+    from voila.paths import collect_template_paths
+
+    env = voila_env(ServeConfig())
+    assert env["JUPYTER_PATH"].split(":")[0] == str(TEMPLATE_ROOT)
+    monkeypatch.setenv("JUPYTER_PATH", env["JUPYTER_PATH"])
+    found = collect_template_paths(["voila", "nbconvert"], TEMPLATE, prune=True)
+    assert found[0] == str(TEMPLATE_ROOT / "voila" / "templates" / "cdv")
+    # built on Voilà's lab template: its folders come next
+    assert any(p.endswith("voila/templates/lab") for p in found)
+    assert voila_env(ServeConfig(), base={"JUPYTER_PATH": "/x"})["JUPYTER_PATH"] == (
+        f"{TEMPLATE_ROOT}:/x")
 
 
 def test_env_gives_kernels_an_absolute_data_dir(tmp_path, monkeypatch):
@@ -116,11 +150,12 @@ def test_cli_registers_serve_with_french_options():
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
     args = parser.parse_args(["serve", "--host", "0.0.0.0", "--port", "9000", "--token", "t",
-                              "--data", "/d", "--pool-size", "2"])
-    assert (args.host, args.port, args.token, args.data, args.pool_size) == (
-        "0.0.0.0", 9000, "t", "/d", 2)
+                              "--data", "/d", "--pool-size", "3", "--cull-idle", "120"])
+    assert (args.host, args.port, args.token, args.data, args.pool_size, args.cull_idle) == (
+        "0.0.0.0", 9000, "t", "/d", 3, 120)
     defaults = parser.parse_args(["serve"])
     assert (defaults.host, defaults.port, defaults.token) == ("127.0.0.1", 8866, None)
+    assert (defaults.pool_size, defaults.cull_idle) == (2, 600)
     assert args.func is command.run
 
 
@@ -131,3 +166,5 @@ def test_cli_refuses_bad_arguments_in_french(capsys):
     assert "Port invalide" in capsys.readouterr().err
     assert main(["serve", "--data", "/nexiste/pas"]) == 2
     assert "Dossier de données introuvable" in capsys.readouterr().err
+    assert main(["serve", "--cull-idle", "-1"]) == 2
+    assert "Durée invalide" in capsys.readouterr().err

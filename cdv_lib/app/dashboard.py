@@ -5,11 +5,15 @@ update callback redraws into ``Output`` widgets, the layout is :attr:`App.contai
 app notebook is two lines::
 
     from cdv_lib.app import App
-    App.from_data().container
+    App.from_data().show()
 
-Speed: the dataset is loaded once per kernel; key figures and the HTML of each
-(commune, tab) are cached; a commune change redraws the cards first, then only the open
-tab (the others are drawn when opened).
+Speed: the dataset is loaded once per kernel; :meth:`App.show` first displays the title
+and key figures as plain HTML (the first view, written into the page by ``cdv serve``'s
+template, readable before Voilà's scripts and the widgets are ready), then the widgets;
+the AMI simulator is built when its tab is first opened (fewer widgets to send and draw
+when the page loads); key figures and the HTML of each (commune, tab) are cached; a
+commune change redraws the cards first, then only the open tab (the others are drawn
+when opened).
 
 Nothing technical reaches the reader: every callback catches its exceptions, logs them to
 the server's console and shows a French message; warnings are logged, not displayed.
@@ -87,6 +91,8 @@ class App:
         One per theme of :data:`TABS`.
     rendered : dict of str to str
         Last HTML drawn in each tab (what the reader sees).
+    simulator : AmiSimulator
+        Built on first access (opening the AMI tab), shown at the top of :attr:`ami_box`.
     """
 
     def __init__(self, dataset, *, annee: int | None = None, since: int = EVOLUTION_FROM):
@@ -121,16 +127,15 @@ class App:
             out = widgets.Output()
             out.add_class(f"cdv-tab-{theme}")
             self.outputs[theme] = out
-        from cdv_lib.app.simulator import AmiSimulator
-
-        self.simulator = AmiSimulator(dataset.ami_rules)
-        children = [self.outputs[theme] if theme != "ami"
-                    else widgets.VBox([self.simulator.container, self.outputs[theme]])
+        self._simulator = None
+        self.ami_box = widgets.VBox([self.outputs["ami"]])
+        children = [self.outputs[theme] if theme != "ami" else self.ami_box
                     for theme, _ in TABS]
         self.tabs = widgets.Tab(children=children, titles=[title for _, title in TABS])
         self.tabs.add_class("cdv-tabs")
         self.container = widgets.VBox([self.header, self.commune, self.cards, self.tabs])
         self.container.add_class("cdv-app")
+        self.container.add_class("cdv-live")
 
         self.commune.observe(self._on_commune, names="value")
         self.tabs.observe(self._on_tab, names="selected_index")
@@ -171,6 +176,26 @@ class App:
                        key=lambda p: _sort_key(p[0]))
         return [(AGGLOMERATION_LABEL, AGGLOMERATION), *pairs]
 
+    @property
+    def simulator(self):
+        """The AMI simulator (:class:`~cdv_lib.app.simulator.AmiSimulator`), built and put
+        at the top of the AMI tab on first use."""
+        if self._simulator is None:
+            from cdv_lib.app.simulator import AmiSimulator
+
+            self._simulator = AmiSimulator(self.dataset.ami_rules)
+            self.ami_box.children = (self._simulator.container, self.outputs["ami"])
+        return self._simulator
+
+    def first_view_html(self) -> str:
+        """Title and key figures of the agglomeration as plain HTML (the first view)."""
+        return views.first_view_html(self.header.value, self.cards_html(None))
+
+    def show(self) -> None:
+        """Display the first view, then the app's widgets (the notebook's last line)."""
+        display(HTML(self.first_view_html()), metadata=dict(views.FIRST_VIEW_METADATA))
+        display(self.container)
+
     # -- state --------------------------------------------------------------------------
 
     @property
@@ -194,7 +219,14 @@ class App:
 
     def _on_tab(self, _change) -> None:
         theme = self.current_theme
-        self._guard(theme, lambda: self.draw_tab(theme))
+        self._guard(theme, lambda: self.open_tab(theme))
+
+    def open_tab(self, theme: str) -> None:
+        """Draw *theme*'s tab for the selected commune (building the simulator first
+        for the AMI tab)."""
+        if theme == "ami":
+            self.simulator  # noqa: B018 - built on first use
+        self.draw_tab(theme)
 
     def update(self) -> None:
         """The update callback: key figures first (the reader sees them at once), then
@@ -291,3 +323,6 @@ class Unavailable:
             views.CSS + views.message_html(message, kind="error")
             + (f"<ul>{items}</ul>" if items else ""))
         self.container.add_class("cdv-app")
+
+    def show(self) -> None:
+        display(self.container)

@@ -35,7 +35,14 @@ CSS = """<style>
 .cdv-ami-result {margin-top: 0.6em;}
 .cdv-ami-result .cdv-ami-figures {display: flex; gap: 2em; font-size: 1.2em;}
 .cdv-ami-result b {color: #12355b;}
+.cdv-first-view-note {color: #5b6773; font-size: 0.9em; margin: 0.4em 0;}
+.jp-OutputArea:has(.cdv-live) .cdv-first-view {display: none;}
 </style>"""
+
+#: Output metadata marking the first view; the ``cdv`` Voilà template of ``cdv serve``
+#: writes such an output into the page as HTML instead of leaving it to Voilà's scripts.
+FIRST_VIEW_METADATA = {"cdv": "first-view"}
+FIRST_VIEW_NOTE = "Chargement du choix de la commune et des onglets…"
 
 
 def cards_html(figures: Sequence[KeyFigure], *, scope: str, scope_code: str = "") -> str:
@@ -56,6 +63,16 @@ def cards_html(figures: Sequence[KeyFigure], *, scope: str, scope_code: str = ""
                      f"{body}{notes}</div>")
     return (f'<div class="cdv-kpis" data-scope="{html.escape(scope_code)}" '
             f'aria-label="Chiffres clés : {html.escape(scope)}">{"".join(cards)}</div>')
+
+
+def first_view_html(header: str, cards: str) -> str:
+    """The app's first view: title and key figures as plain HTML (``div.cdv-first-view``),
+    readable before the widgets are ready and replaced by them (the widgets' container has
+    the class ``cdv-live``; the CSS rule of :data:`CSS` hides the first view once it exists,
+    the ``cdv`` template removes it)."""
+    return (f'<div class="cdv-app cdv-first-view">{header}{cards}'
+            f'<p class="cdv-first-view-note" role="status">{html.escape(FIRST_VIEW_NOTE)}</p>'
+            "</div>")
 
 
 def chart_png(table, *, dpi: int = 80) -> bytes:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from cdv_lib.serve import DEFAULT_HOST, DEFAULT_POOL_SIZE, DEFAULT_PORT
+    from cdv_lib.serve import (DEFAULT_CULL_IDLE_SECONDS, DEFAULT_HOST, DEFAULT_POOL_SIZE,
+                               DEFAULT_PORT)
 
     parser = sub.add_parser(
         "serve",
@@ -31,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--pool-size", dest="pool_size", type=int, default=DEFAULT_POOL_SIZE,
                         metavar="N", help=f"noyaux préchauffés prêts à servir "
                                           f"(défaut : {DEFAULT_POOL_SIZE})")
+    parser.add_argument("--cull-idle", dest="cull_idle", type=int,
+                        default=DEFAULT_CULL_IDLE_SECONDS, metavar="SECONDES",
+                        help="arrêter un noyau inactif sans page ouverte depuis SECONDES (page "
+                             "fermée sans prévenir, visite interrompue ; 0 : jamais ; défaut : "
+                             f"{DEFAULT_CULL_IDLE_SECONDS})")
     parser.add_argument("--verbeux", action="store_true",
                         help="afficher le journal détaillé de Voilà")
     parser.set_defaults(func=run)
@@ -47,9 +53,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"Nombre de noyaux invalide : {args.pool_size} (attendu : au moins 1)",
               file=sys.stderr)
         return 2
+    if args.cull_idle < 0:
+        print(f"Durée invalide : {args.cull_idle} (attendu : 0 ou un nombre de secondes)",
+              file=sys.stderr)
+        return 2
     config = ServeConfig(host=args.host, port=args.port, token=args.token or None,
                          data_dir=Path(args.data) if args.data else None,
-                         pool_size=args.pool_size,
+                         pool_size=args.pool_size, cull_idle_seconds=args.cull_idle,
                          log_level="INFO" if args.verbeux else "WARN")
     data = config.resolved_data_dir()
     if not data.is_dir():
