@@ -128,7 +128,7 @@ def run_batch(*, data: str | os.PathLike | None = None,
               scheduler: str | None = None, dask: bool = False, excel: bool = True,
               quiet: bool = False, annee: int | None = None,
               registry: Mapping[str, Theme] = THEMES, reference=None,
-              grace: float | None = None) -> BatchSummary:
+              grace: float | None = None, fresh_kernels: bool = False) -> BatchSummary:
     """Render the reports: see ``cdv batch --help``.
 
     Raises
@@ -147,7 +147,8 @@ def run_batch(*, data: str | os.PathLike | None = None,
         annee = config_year(data)
     out_dir = Path(out_dir).resolve()
     specs = plan_runs(table, theme_list, out_dir=out_dir, agglomeration=not codes,
-                      data_dir=data, annee=annee, timeout=timeout)
+                      data_dir=data, annee=annee, timeout=timeout,
+                      reuse_kernel=not fresh_kernels)
     if not specs:
         raise BatchError("Aucun rapport à produire avec ces options.")
     check_plan(specs)

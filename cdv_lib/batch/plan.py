@@ -28,6 +28,7 @@ class RunSpec:
     out_dir: str
     parameters: dict = field(default_factory=dict)
     timeout: float | None = None
+    reuse_kernel: bool = True
 
     @property
     def run_id(self) -> str:
@@ -68,7 +69,8 @@ def select_themes(names: Iterable[str] | None = None,
 
 def plan_runs(communes: pd.DataFrame, themes: Iterable[Theme], *, out_dir: str | os.PathLike,
               agglomeration: bool = True, data_dir: str | os.PathLike | None = None,
-              annee: int | None = None, timeout: float | None = None) -> list[RunSpec]:
+              annee: int | None = None, timeout: float | None = None,
+              reuse_kernel: bool = True) -> list[RunSpec]:
     """The runs of a batch: each theme for the agglomeration (when the theme and
     *agglomeration* allow it), then each theme for each commune.
 
@@ -81,6 +83,8 @@ def plan_runs(communes: pd.DataFrame, themes: Iterable[Theme], *, out_dir: str |
     data_dir : passed to the notebooks as ``data_dir`` (``None``: embedded data).
     annee : passed as ``annee`` when given (else the notebook default applies).
     timeout : per-run timeout in seconds.
+    reuse_kernel : run in the worker's kernel, reset between reports (``False``: a new
+        kernel for every report, slower, fully isolated).
 
     Returns
     -------
@@ -104,5 +108,6 @@ def plan_runs(communes: pd.DataFrame, themes: Iterable[Theme], *, out_dir: str |
                 commune=code, commune_name=name, theme=theme.name, theme_label=theme.label,
                 notebook=str(theme.notebook), out_dir=out,
                 parameters={"commune": code, **base}, timeout=timeout,
+                reuse_kernel=reuse_kernel,
             ))
     return runs

@@ -1,7 +1,8 @@
 """Local pool of worker processes for the batch.
 
-Each worker is a long-lived process (papermill, nbconvert and the HTML exporter loaded once)
-that runs :func:`cdv_lib.batch.run.execute_run` one spec at a time. Processes, not threads:
+Each worker is a long-lived process (papermill, nbconvert and the HTML exporter loaded once,
+one Jupyter kernel kept from one report to the next) that runs
+:func:`cdv_lib.batch.run.execute_run` one spec at a time. Processes, not threads:
 papermill's working directory and kernel management are process-wide. A worker still busy
 past its run's deadline (``timeout`` + ``grace``: the worker's own watchdog failed, e.g. a
 hung export) is killed with its kernel and replaced; a worker that dies is replaced too.
@@ -21,7 +22,8 @@ from multiprocessing.connection import wait
 
 from cdv_lib.batch import atomic
 from cdv_lib.batch.plan import RunSpec
-from cdv_lib.batch.run import KILLED, TIMEOUT, _kill_tree, now_iso
+from cdv_lib.batch.kernel import kill_tree
+from cdv_lib.batch.run import KILLED, TIMEOUT, now_iso
 
 GRACE = 15.0  # seconds between a run's own timeout and the hard kill of its worker
 STARTUP_LIMIT = 120.0  # seconds for a new worker to import its modules
@@ -42,6 +44,7 @@ def _die_with_parent() -> None:
 def _worker_main(conn) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the batch process
+    from cdv_lib.batch.kernel import discard
     from cdv_lib.batch.run import execute_run, warm_up
 
     warm_up()
@@ -52,6 +55,7 @@ def _worker_main(conn) -> None:
         except (EOFError, OSError):
             return
         if spec is None:
+            discard()
             return
         conn.send(execute_run(spec))
 
@@ -76,7 +80,7 @@ class _Worker:
         self.conn.send(spec)
 
     def kill(self) -> None:
-        _kill_tree(self.process.pid)
+        kill_tree(self.process.pid)
         self.process.join(timeout=10)
         self.conn.close()
 

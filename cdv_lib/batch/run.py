@@ -3,7 +3,9 @@ papermill execution of a report notebook, then HTML export without code, both fi
 whole or not at all.
 
 :func:`execute_run` is a plain importable function of a picklable :class:`RunSpec`;
-heavy modules are imported once per worker process, and the HTML exporter is built once.
+heavy modules are imported once per worker process, the HTML exporter is built once, and
+the kernel is kept from one run to the next and reset in between (:mod:`cdv_lib.batch.kernel`)
+unless the spec asks for a fresh kernel.
 """
 
 from __future__ import annotations
@@ -12,24 +14,20 @@ import copy
 import functools
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psutil
-
-from cdv_lib.batch import atomic
+from cdv_lib.batch import atomic, kernel
 from cdv_lib.batch.plan import RunSpec
 
 OK, FAILED, TIMEOUT, KILLED, MISSING = "ok", "failed", "timeout", "killed", "missing"
 PENDING, RUNNING = "pending", "running"
 
-START_ATTEMPTS = 3  # kernel start failures (port collision, slow machine) are retried
+START_ATTEMPTS = 3  # kernel start failures (slow machine) are retried
 START_BACKOFF = 0.5  # seconds, doubled at each attempt
-START_TIMEOUT = 60
+START_TIMEOUT = kernel.START_TIMEOUT
 
 
 def now_iso() -> str:
@@ -91,56 +89,6 @@ def error_summary(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _kernel_manager_class(conn_dir: str, holder: list):
-    """A kernel manager class whose kernels talk over Unix sockets in *conn_dir*: no TCP port
-    to pick, so kernels started together cannot collide. Created managers go to *holder*."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class RunKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("connection_file",
-                              os.path.join(conn_dir, f"k{len(holder)}.json"))
-            super().__init__(**kwargs)
-            holder.append(self)
-
-    return RunKernelManager
-
-
-def _kill_tree(pid: int | None) -> None:
-    if not pid:
-        return
-    try:
-        proc = psutil.Process(pid)
-        procs = proc.children(recursive=True) + [proc]
-    except psutil.Error:
-        return
-    for p in procs:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-
-
-def _kernel_pid(km) -> int | None:
-    provisioner = getattr(km, "provisioner", None)
-    pid = getattr(provisioner, "pid", None)
-    if pid is None:
-        process = getattr(provisioner, "process", None)
-        pid = getattr(process, "pid", None)
-    return pid
-
-
-def _cells_started(path: Path) -> bool:
-    import nbformat
-
-    try:
-        nb = nbformat.read(str(path), as_version=4)
-    except Exception:
-        return False
-    return any((c.metadata.get("papermill") or {}).get("start_time") for c in nb.cells)
-
-
 def _unlink(path: Path) -> None:
     try:
         path.unlink()
@@ -177,41 +125,46 @@ def execute_run(spec: RunSpec) -> dict:
     executed = None
     timed_out = threading.Event()
 
+    cwd = str(Path(spec.notebook).resolve().parent)
     while True:
         attempts += 1
-        conn_dir = tempfile.mkdtemp(prefix="cdvk-")
-        holder: list = []
+        current: list = []
 
         def on_timeout() -> None:
             timed_out.set()
-            for km in holder:
-                _kill_tree(_kernel_pid(km))
+            for k in current:
+                kernel.kill_tree(k.pid)
 
         remaining = None if spec.timeout is None else max(1.0, spec.timeout - (time.monotonic() - t0))
         watchdog = threading.Timer(remaining, on_timeout) if remaining is not None else None
         if watchdog is not None:
             watchdog.daemon = True
             watchdog.start()
+        keep = False
         try:
             nb = load_notebook(spec.notebook)
+            kernel_name = (nb.metadata.get("kernelspec") or {}).get("name")
+            k = kernel.acquire(kernel_name, cwd)
+            current.append(k)  # from here on, a failure is the report's, not a start-up's
             executed = pm.execute_notebook(
                 nb, str(tmp_nb), parameters=dict(spec.parameters),
-                kernel_name=(nb.metadata.get("kernelspec") or {}).get("name"),
-                progress_bar=False, log_output=False, start_timeout=START_TIMEOUT,
-                execution_timeout=spec.timeout,
-                kernel_manager_class=_kernel_manager_class(conn_dir, holder),
-                resources={"metadata": {"path": str(Path(spec.notebook).parent)}},
-                shutdown_kernel="immediate",  # outputs are all in: no graceful wait
+                kernel_name=kernel_name, progress_bar=False, log_output=False,
+                start_timeout=START_TIMEOUT, execution_timeout=spec.timeout,
+                km=k.km, resources={"metadata": {"path": cwd}},
+                # written once at the end (with the error cell when one fails): saving after
+                # every cell cost a sixth of a report's time
+                request_save_on_cell_execute=False,
             )
-            status, error = OK, None
+            status, error, keep = OK, None, True
         except PapermillExecutionError as exc:
-            status, error = FAILED, error_summary(exc)
+            status, error, keep = FAILED, error_summary(exc), not timed_out.is_set()
         except (CellTimeoutError, TimeoutError, DeadKernelError, RuntimeError, OSError) as exc:
             if timed_out.is_set() or isinstance(exc, CellTimeoutError):
                 status, error = TIMEOUT, f"Délai dépassé ({spec.timeout:g} s)"
-            elif isinstance(exc, DeadKernelError) and _cells_started(tmp_nb):
+            elif isinstance(exc, DeadKernelError) and current:
                 status, error = FAILED, "Le noyau Python s'est arrêté pendant l'exécution (DeadKernelError)"
-            elif attempts < START_ATTEMPTS and not _cells_started(tmp_nb):
+            elif attempts < START_ATTEMPTS and not current:
+                kernel.discard()
                 time.sleep(START_BACKOFF * 2 ** (attempts - 1))
                 continue
             else:
@@ -221,10 +174,10 @@ def execute_run(spec: RunSpec) -> dict:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
-            for km in holder:
-                if km.has_kernel:
-                    _kill_tree(_kernel_pid(km))
-            shutil.rmtree(conn_dir, ignore_errors=True)
+            for k in current:
+                k.release_clients()
+        if not (keep and spec.reuse_kernel):
+            kernel.discard()  # dead, hung, or not to be reused: the next run starts a new one
         break
 
     html_rel = nb_rel = None

@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="exécutions en parallèle (défaut : une par cœur)")
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDES",
                         help="durée maximale d'une exécution (défaut : aucune)")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="un noyau Python neuf pour chaque rapport (plus lent) ; par défaut, "
+                             "chaque processus garde son noyau, remis à zéro entre deux rapports")
     parser.add_argument("--resume", action="store_true",
                         help="ne relancer que les rapports absents, incomplets ou en échec")
     parser.add_argument("--scheduler", default=None, metavar="ADRESSE",
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             data=args.data, out_dir=args.out or DEFAULT_OUT_DIR, communes=args.commune,
             themes=args.theme, epci=args.epci, jobs=args.jobs, timeout=args.timeout,
             resume=args.resume, scheduler=args.scheduler, dask=args.dask, excel=args.excel,
-            quiet=args.quiet, annee=args.annee,
+            quiet=args.quiet, annee=args.annee, fresh_kernels=args.fresh_kernels,
         )
     except (BatchError, DataError) as exc:
         print(f"Batch impossible : {exc}", file=sys.stderr)
