@@ -126,5 +126,7 @@ def bench_floor(res: Results, opts, work: Path) -> None:
                  "plancher somme la médiane de chaque rapport.")
     res.finding(b, f"Un noyau démarre en {fmt_number(first['start'], 2)} s et importe les "
                    f"bibliothèques du rapport en {fmt_number(first['imports'], 2)} s "
-                   f"(arrêt {fmt_number(first['shutdown'], 2)} s) : c'est le coût fixe de "
-                   "chaque rapport, que le batch paie une fois par exécution papermill.")
+                   f"(arrêt {fmt_number(first['shutdown'], 2)} s) : c'est le coût fixe d'un "
+                   "rapport exécuté dans un noyau neuf (boucle naïve, `cdv batch "
+                   "--fresh-kernels`) ; `cdv batch` ne le paie qu'une fois par processus de "
+                   "travail.")

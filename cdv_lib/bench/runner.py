@@ -200,9 +200,11 @@ def evaluate_targets(res: Results, opts: Options) -> None:
                              "Accélération au plancher (boucle naïve / plancher)",
                              "batch.naive", "floor.total")
             res.extra["batch_naive_limit"] = (
-                res.extra.get("batch_naive_limit", "") + f" ; même au plancher (un noyau "
-                f"neuf et ses imports par rapport) le gain serait de {fmt_number(best.value, 1)}×"
-                " : au-delà, il faut réutiliser les noyaux entre rapports")
+                res.extra.get("batch_naive_limit", "") + f" ; avec un noyau neuf et ses imports "
+                f"par rapport (le plancher), le gain plafonnerait à {fmt_number(best.value, 1)}×")
+        if res.get("batch.fresh"):
+            res.ratio("batch", "batch.reuse_gain", "Gain de la réutilisation des noyaux",
+                      "batch.fresh", "batch.cdv")
         res.target("batch", "target.batch_naive", "batch ≥ 8× plus rapide que la boucle naïve",
                    f"{fmt_number(r.value, 1)}×", f"≥ {fmt_number(BATCH_VS_NAIVE, 0)}×",
                    judged(r.value >= BATCH_VS_NAIVE), res.extra.get("batch_naive_limit", ""))
