@@ -104,13 +104,14 @@ def test_kernel_death_and_hang_do_not_stop_the_batch(tmp_path):
     (data / "exit.txt").write_text("62001")
     (data / "hang.txt").write_text("62002")
     t0 = time.monotonic()
-    summary = _batch(data, out, themes=["fiche"], timeout=8)
-    assert time.monotonic() - t0 < 60
+    # the timeout covers a kernel start and the first imports of a worker, slower under load
+    summary = _batch(data, out, themes=["fiche"], timeout=12)
+    assert time.monotonic() - t0 < 70
     statuses = _statuses(out)
     assert statuses == {"62001/fiche": "failed", "62002/fiche": "timeout", "62003/fiche": "ok"}
     runs = mf.load(out)["runs"]
     assert "DeadKernelError" in runs["62001/fiche"]["error"]
-    assert runs["62002/fiche"]["error"].startswith("Délai dépassé (8 s)")
+    assert runs["62002/fiche"]["error"].startswith("Délai dépassé (12 s)")
     assert summary.exit_code == 1
     _assert_outputs_whole(out)
 
