@@ -1,8 +1,9 @@
 """Serving the Voilà app for elected officials: the voila command, its environment, and
 starting / waiting for / stopping the server.
 
-Voilà runs as a separate process (``python -m voila``) so that ``cdv serve`` and the tests
-drive exactly the same server and can stop it with its kernels (process group).
+Voilà runs as a separate process (``python -m cdv_lib.app.voila_main``: Voilà plus a
+guard against a lost zmq wake-up, see :mod:`cdv_lib.app.voila_main`) so that ``cdv serve``
+and the tests drive exactly the same server and can stop it with its kernels (process group).
 
 What the server exposes, and why:
 
@@ -49,6 +50,10 @@ DEFAULT_POOL_SIZE = 2
 DEFAULT_CULL_IDLE_SECONDS = 600
 DEFAULT_CULL_INTERVAL_SECONDS = 60
 DATA_DIR_ENV = "CDV_DATA_DIR"
+
+#: Runs Voilà with a guard against a lost zmq wake-up that left pages on "Running …"
+#: for ever under load (see :mod:`cdv_lib.app.voila_main`); same arguments as ``-m voila``.
+VOILA_MODULE = "cdv_lib.app.voila_main"
 
 #: Jupyter data folder holding the ``voila/templates/cdv`` template (put on JUPYTER_PATH).
 TEMPLATE_ROOT = Path(__file__).resolve().parent / "app" / "share"
@@ -130,7 +135,7 @@ def voila_argv(config: ServeConfig, python: str | None = None) -> list[str]:
     argv = [
         python or sys.executable,
         "-m",
-        "voila",
+        VOILA_MODULE,
         str(notebook),
         "--no-browser",
         f"--Voila.ip={config.host}",

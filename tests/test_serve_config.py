@@ -20,7 +20,7 @@ from cdv_lib.serve import (APP_NOTEBOOK, DEFAULT_POOL_SIZE, FILE_ALLOWLIST, FILE
 
 def _parsed(config: ServeConfig) -> tuple[Voila, VoilaConfiguration]:
     argv = voila_argv(config)
-    assert argv[1:3] == ["-m", "voila"]
+    assert argv[1:3] == ["-m", "cdv_lib.app.voila_main"]
     app = Voila()
     app.parse_command_line(argv[3:])
     return app, VoilaConfiguration(config=app.config)
