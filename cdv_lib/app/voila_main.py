@@ -17,6 +17,7 @@ are tracked in a weak set when they start waiting, so the check touches only tho
 
 from __future__ import annotations
 
+import logging
 import sys
 import weakref
 
@@ -26,6 +27,7 @@ import zmq.asyncio
 RECHECK_SECONDS = 0.5
 
 _waiting: weakref.WeakSet = weakref.WeakSet()
+_log = logging.getLogger("cdv.serve")
 
 
 def _track(method_name: str) -> None:
@@ -46,6 +48,7 @@ def recheck_waiting_sockets() -> int:
     resolves the waiting future if a message is ready). Returns the number of sockets
     checked; closed or idle sockets are dropped from the set."""
     checked = 0
+    stranded: list[str] = []
     for sock in list(_waiting):
         if sock.closed:
             _waiting.discard(sock)
@@ -54,11 +57,18 @@ def recheck_waiting_sockets() -> int:
             _waiting.discard(sock)
             continue
         try:
-            sock.get(zmq.EVENTS)  # pyzmq's asyncio Socket.get schedules its ready events
+            # pyzmq's asyncio Socket.get schedules the handling of its ready events
+            if sock.get(zmq.EVENTS) & zmq.POLLIN:
+                stranded.append(zmq.SocketType(sock.type).name)
         except zmq.ZMQError:
             _waiting.discard(sock)
             continue
         checked += 1
+    if stranded:
+        # a ready message with a waiting future at a check is normally one whose wake-up
+        # was lost (a wake-up on time is handled before the next check)
+        _log.warning("Voilà : %d message(s) zmq prêt(s) non signalé(s), remis (sockets %s)",
+                     len(stranded), ", ".join(sorted(stranded)))
     return checked
 
 
@@ -77,9 +87,9 @@ def _start_recheck() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     install()
-    from voila.app import Voila
+    from voila import app
 
-    class GuardedVoila(Voila):
+    class Voila(app.Voila):  # same name: same log prefix and configuration sections
         def start(self):
             # Voilà's start() runs the loop; the check is scheduled to run in it
             from tornado.ioloop import IOLoop
@@ -87,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             IOLoop.current().add_callback(_start_recheck)
             return super().start()
 
-    GuardedVoila.launch_instance(argv=argv)
+    Voila.launch_instance(argv=argv)
 
 
 if __name__ == "__main__":
