@@ -185,6 +185,14 @@ def acquire(kernel_name: str | None, cwd: str) -> ReportKernel:
     return kernel
 
 
+def kill_current() -> None:
+    """SIGKILL this process's kernel, whatever it is doing (resetting, running a report);
+    safe from a watchdog thread. The next :func:`acquire` finds it dead and replaces it."""
+    k = _current
+    if k is not None:
+        kill_tree(k.pid)
+
+
 def discard() -> None:
     """Kill this process's kernel, if any; the next :func:`acquire` starts a new one."""
     global _current

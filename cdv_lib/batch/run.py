@@ -132,8 +132,7 @@ def execute_run(spec: RunSpec) -> dict:
 
         def on_timeout() -> None:
             timed_out.set()
-            for k in current:
-                kernel.kill_tree(k.pid)
+            kernel.kill_current()  # also when the timeout falls during the kernel's reset
 
         remaining = None if spec.timeout is None else max(1.0, spec.timeout - (time.monotonic() - t0))
         watchdog = threading.Timer(remaining, on_timeout) if remaining is not None else None
