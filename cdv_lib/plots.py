@@ -662,9 +662,11 @@ def plot_interview_codes(data: pd.DataFrame, *, actor: str = C.TYPE_ACTEUR,
                                                              "proposition", "constat"),
                          title: str | None = "Codes des entretiens par type d'acteur",
                          base: int | None = None, source: str | None = None, note=None,
+                         xlabel: str = "Nombre de codes",
                          ax: Axes | None = None) -> Axes:
     """Coded interview statements by actor type: one bar per actor type, stacked by
-    category (freins, leviers…), actor types with the most codes first.
+    category (freins, leviers…), actor types with the most codes first. With
+    ``actor="code"``, one bar per code coloured by its category.
 
     Parameters
     ----------
@@ -689,7 +691,7 @@ def plot_interview_codes(data: pd.DataFrame, *, actor: str = C.TYPE_ACTEUR,
                 horizontal=True)
     ax.set_yticks(np.arange(len(drawn)), [wrap_label(v) for v in drawn.index])
     ax.xaxis.set_major_formatter(number_formatter())
-    ax.set_xlabel("Nombre de codes")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("")
     ax.margins(x=0.15)
     _legend_right(ax, "Catégorie")
@@ -765,13 +767,14 @@ CHARTS: dict[str, tuple] = {
     "health_actions_dispositif": (plot_health_actions, {"by": C.DISPOSITIF, "share": "part"},
                                   "title"),
     "participation_ladder": (plot_participation_ladder, {"share": "part"}, "title"),
-    "interview_codes": (plot_interview_codes, {}, "title"),
+    "interview_codes": (plot_interview_codes, {"actor": C.CODE,
+                                               "xlabel": "Entretiens citant le code"}, "title"),
     "perr_status": (plot_perr_status, {}, "title"),
 }
 
 
 def plot_table(table, *, ax: Axes | None = None) -> Axes:
-    """Draw a :class:`cdv_lib.report_tables.ReportTable` with the chart it names, titled
+    """Draw a :class:`cdv_lib.report.table.ReportTable` with the chart it names, titled
     with the table's title and captioned with its source."""
     if table.chart not in CHARTS:
         raise ValueError(f"graphique inconnu : « {table.chart} » (graphiques : "

@@ -20,7 +20,8 @@ def funding_table() -> ReportTable:
                          "Actions": [120, 150]})
     return ReportTable(key="finances.par_annee", titre="Financements par année", data=data,
                        formats={"Montant accordé": EURO, "Actions": INTEGER},
-                       source="Plateforme de subventions", theme="finances")
+                       source="Plateforme de subventions", theme="finances",
+                       secret_rule="public")
 
 
 def answers_table() -> ReportTable:
@@ -34,7 +35,7 @@ def answers_table() -> ReportTable:
                        titre="Moyens humains jugés suffisants", data=data,
                        formats={"Effectif": INTEGER, "Part": PERCENT, "Base (n)": INTEGER},
                        source="Questionnaire aux communes", base="19 communes répondantes",
-                       mask=mask, theme="gouvernance")
+                       mask=mask, theme="gouvernance", secret_rule="perimetre")
 
 
 def header_row(ws) -> int:
@@ -107,7 +108,7 @@ def test_formula_like_text_is_stored_as_text(tmp_path):
 def test_hostile_sheet_title_and_scope(tmp_path):
     table = ReportTable(key="=cmd|' /C calc'!A0", titre=HOSTILE,
                         data=pd.DataFrame({"Commune": ["+33 Lens"]}), source="@source",
-                        theme="-thème")
+                        theme="-thème", secret_rule="public")
     path = export_workbook({"=Agglo": [table]}, tmp_path / "t.xlsx")
     wb = load_workbook(path)
     ws = wb.worksheets[1]
@@ -149,7 +150,7 @@ def test_failure_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch):
 def test_percentage_without_base_is_refused():
     with pytest.raises(ValueError, match="suivie de sa base"):
         ReportTable(key="x", titre="x", data=pd.DataFrame({"Part": [0.5], "n": [3]}),
-                    formats={"Part": PERCENT})
+                    formats={"Part": PERCENT}, secret_rule="population")
 
 
 def test_workbook_of_the_embedded_data_passes_the_secrecy_audit(tmp_path):
