@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -37,7 +36,8 @@ import pandera.pandas as pa
 
 from cdv_lib import columns as C
 from cdv_lib.errors import Problem
-from cdv_lib.readers import _as_text, parse_bool, parse_decimal, parse_int
+from cdv_lib.readers import _as_text, parse_bool, parse_int
+from cdv_lib.text import fold, parse_numbers
 
 INSEE_RE = r"(?:\d{5}|2[AB]\d{3})"
 QPV_RE = r"(?:QP\d{6}|QN[0-9A-Z]{6})"
@@ -176,15 +176,8 @@ def empty_frame(table: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- normalising
-def _unaccent(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text)
-                   if unicodedata.category(c) != "Mn")
-
-
 def _key(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    return re.sub(r"\s+", " ", _unaccent(value).lower().strip())
+    return fold(value) if isinstance(value, str) else value
 
 
 def normalize_duree(value: object) -> object:
@@ -468,7 +461,7 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
         if table == "indicateurs" and f.name == C.VALEUR:
             lower = text.str.lower()
             marker = lower.where(lower.isin(MARKERS), np.nan)
-            values, bad = parse_decimal(text.where(marker.isna(), None))
+            values, bad = parse_numbers(text.where(marker.isna(), None))
             typed[f.name] = values
             typed["marqueur"] = marker.astype(object)
             expected = "un nombre, « s » (secret statistique) ou « nd » (non disponible)"
@@ -482,7 +475,7 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
             typed[f.name], bad = parse_date(text)
             expected = EXPECT_DATE
         elif f.kind == "float":
-            values, bad = parse_decimal(text)
+            values, bad = parse_numbers(text)
             if f.name == C.MONTANT_ACCORDE:
                 values = values.where(text.notna() | bad, 0.0)
             typed[f.name] = values
@@ -612,4 +605,4 @@ def missing_columns(table: str, raw: pd.DataFrame, file_label: str) -> list[Prob
 
 
 def _column_key(name: str) -> str:
-    return re.sub(r"[\s\-'’.]+", "_", _unaccent(name).strip().lower())
+    return re.sub(r"[\s\-'’.]+", "_", fold(name))

@@ -5,9 +5,8 @@ Representation of a masked cell
 -------------------------------
 Masking functions return a **copy** of the table where every masked value is NaN and, for
 each column that can be masked, a boolean companion column ``<column>__secret``
-(:func:`secret_column`). :func:`cdv_lib.formatting.french_table` shows such cells as
-``s`` and drops the companion columns; :func:`masked_display` does the same for one
-value. A NaN without the flag is an absent value (shown ``–``), never zero.
+(:func:`secret_column`). :class:`cdv_lib.report.table.ReportTable` shows such cells as
+``s``. A NaN without the flag is an absent value (shown ``–``), never zero.
 
 Rules
 -----
@@ -27,7 +26,7 @@ Rules
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,11 +71,6 @@ def secret_column(column: str) -> str:
 def is_primary(value: float, threshold: int) -> bool:
     """True for a count ``0 < value < threshold`` (NaN and zero are not masked)."""
     return bool(pd.notna(value) and 0 < value < threshold)
-
-
-def masked_display(value, masked: bool, formatter: Callable[[object], str] = str) -> str:
-    """``"s"`` for a masked cell, else ``formatter(value)``."""
-    return SECRET_MARK if masked else formatter(value)
 
 
 # --- exact disclosure check ---------------------------------------------------------------
@@ -367,53 +361,6 @@ def mask_crosstab(table: pd.DataFrame, *, threshold: int,
     return apply_mask(table, {"effectif": flag_count | flag_base, "part": flag_share, "base": flag_base})
 
 
-def small_groups(bases: Mapping[str, float] | pd.Series, *, threshold: int) -> list:
-    """Groups whose base is ``0 < n < threshold``."""
-    items = bases.items() if hasattr(bases, "items") else enumerate(bases)
-    return [g for g, n in items if is_primary(n, threshold)]
-
-
-def breakdown_allowed(bases: Mapping[str, float] | pd.Series, *, threshold: int) -> bool:
-    """False when a breakdown would show a group of fewer than *threshold* respondents
-    (a single association could be singled out)."""
-    return not small_groups(bases, threshold=threshold)
-
-
-def is_single_respondent_table(table: pd.DataFrame, *, base_col: str = "base") -> bool:
-    """True when a shown (unmasked) base equals 1: the table describes one respondent."""
-    bases = table[base_col]
-    flag = table.get(secret_column(base_col))
-    shown = bases if flag is None else bases[~flag.astype(bool)]
-    return bool((shown == 1).any())
-
-
-def visible_small_counts(table: pd.DataFrame, columns: Sequence[str], *, threshold: int) -> pd.DataFrame:
-    """Cells of *columns* shown (not flagged) with ``0 < value < threshold``: what an
-    audit would flag. Returns rows ``colonne``, ``ligne`` (index), ``valeur``."""
-    found = []
-    for column in columns:
-        flag = table.get(secret_column(column))
-        for idx, value in table[column].items():
-            hidden = flag is not None and bool(flag.loc[idx])
-            if not hidden and is_primary(value, threshold):
-                found.append({"colonne": column, "ligne": idx, "valeur": value})
-    return pd.DataFrame(found, columns=["colonne", "ligne", "valeur"])
-
-
-def mask_small_population(
-    table: pd.DataFrame, *, threshold: int, base_col: str = "base", value_cols: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Mask whole rows of a sub-population table (one row per commune, QPV, group...)
-    whose ``base_col`` is ``0 < n < threshold``: the base and every value column
-    (default: every numeric column) become NaN with their ``__secret`` flag."""
-    if value_cols is None:
-        value_cols = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
-                      and not str(c).endswith(SECRET_SUFFIX)]
-    small = table[base_col].map(lambda v: is_primary(v, threshold)).to_numpy(dtype=bool)
-    columns = list(dict.fromkeys([*value_cols, base_col]))
-    return apply_mask(table, {c: small for c in columns})
-
-
 # --- the policies of the displayed tables --------------------------------------------------
 # Every table shown to a reader (report, workbook, app, document) declares the rule that
 # protected it (``cdv_lib.report.table.ReportTable.secret_rule``): an undeclared table
@@ -526,27 +473,3 @@ def protect_question_in_scope(block: pd.DataFrame, scope: pd.DataFrame, group: s
     flag_base = np.full(len(block), base_flag, dtype=bool)
     return apply_mask(block, {count: flag_count | flag_base, share: flag_share | flag_base,
                               base: flag_base})
-
-
-# --- INSEE markers -----------------------------------------------------------------------
-
-def split_markers(table: pd.DataFrame, value_col: str = "valeur") -> pd.DataFrame:
-    """Read INSEE ``s`` (secret) and ``nd`` (not available) markers of *value_col*.
-
-    Returns
-    -------
-    copy where *value_col* is numeric (decimal comma accepted; markers → NaN, never 0),
-    ``marqueur`` holds ``"s"``, ``"nd"`` or None, and ``<value_col>__secret`` is True for
-    ``s`` (displayed as secret; ``nd`` is displayed as absent).
-    """
-    from cdv_lib.survey.matching import parse_number
-
-    out = table.copy()
-    raw = out[value_col]
-    text = raw.map(lambda v: str(v).strip().lower() if pd.notna(v) else "")
-    out[MARKER] = text.map(lambda t: t if t in (INSEE_SECRET, INSEE_NOT_AVAILABLE) else None)
-    out[value_col] = raw.map(
-        lambda v: np.nan if pd.isna(v) else (parse_number(v) if parse_number(v) is not None else np.nan)
-    ).astype("float64")
-    out[secret_column(value_col)] = (text == INSEE_SECRET).to_numpy()
-    return out

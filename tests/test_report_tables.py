@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 from cdv_lib import plots, report_tables as rt  # noqa: E402
 from cdv_lib.dataset import load_dataset  # noqa: E402
-from cdv_lib.style import format_euro, format_percent  # noqa: E402
+from cdv_lib.formatting import fmt_euro, fmt_percent  # noqa: E402
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -90,7 +90,7 @@ def test_agglomeration_shows_every_count_with_its_base(dataset):
     shown = table.formatted()
     assert list(shown.columns) == ["Réponse", "Effectif", "Part", "Base (n)"]
     assert shown["Effectif"].tolist() == ["10", "2", "0"]
-    assert shown["Part"].tolist()[:2] == [format_percent(10 / 12), format_percent(2 / 12)]
+    assert shown["Part"].tolist()[:2] == [fmt_percent(10 / 12), fmt_percent(2 / 12)]
     assert shown["Base (n)"].tolist() == ["12", "12", "12"]
     assert table.n_masked == 0
     assert table.base == "12 répondants à la question"
@@ -178,10 +178,10 @@ def test_fully_masked_table_gets_no_chart_in_reports(dataset, monkeypatch):
 
 def test_finances_commune_lines_only_and_euro_format(dataset):
     agglo = rt.find(rt.theme_tables(dataset, "finances"), "finances.par_annee")
-    assert agglo.formatted()["Montant accordé"].tolist() == [format_euro(1500)]
+    assert agglo.formatted()["Montant accordé"].tolist() == [fmt_euro(1500)]
     assert agglo.data["Actions"].tolist() == [2]
     lens = rt.find(rt.theme_tables(dataset, "finances", "62498"), "finances.par_annee")
-    assert lens.formatted()["Montant accordé"].tolist() == [format_euro(1200)]
+    assert lens.formatted()["Montant accordé"].tolist() == [fmt_euro(1200)]
     funders = rt.find(rt.theme_tables(dataset, "finances"), "finances.par_financeur")
     assert list(funders.data.columns[:4]) == ["Financeur", "Montant accordé", "Part",
                                               "Base (€)"]
@@ -234,13 +234,14 @@ def test_embedded_report_tables_use_one_kind_of_no_break_space():
     assert seen_nbsp
 
 
-def test_style_numbers_match_cdv_lib_formatting():
+def test_chart_ticks_use_cdv_lib_formatting():
     from cdv_lib import formatting, style
 
-    assert style.format_number(1234567.25, 1) == formatting.fmt_number(1234567.25, 1) == "1\u00a0234\u00a0567,3"
-    assert style.format_number(5760000) == "5\u00a0760\u00a0000"
-    assert style.format_percent(0.421) == "42,1\u00a0%"
-    assert style.format_euro(5760000) == "5\u00a0760\u00a0000\u00a0€"
+    assert style.number_formatter(1)(1234567.25, 0) == formatting.fmt_number(1234567.25, 1) \
+        == "1\u00a0234\u00a0567,3"
+    assert style.number_formatter()(5760000, 0) == "5\u00a0760\u00a0000"
+    assert style.percent_formatter(1)(0.421, 0) == "42,1\u00a0%"
+    assert style.euro_formatter(compact=False)(5760000, 0) == "5\u00a0760\u00a0000\u00a0€"
 
 
 def test_ladder_codes_are_in_the_ladder_table_not_among_the_findings():

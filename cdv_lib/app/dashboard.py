@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import html
 import time
-import unicodedata
 from collections.abc import Callable
 
 import ipywidgets as widgets
 from IPython.display import HTML, display
 
 from cdv_lib import columns as C
+from cdv_lib.text import fold
 from cdv_lib.app import html as views
 from cdv_lib.app.key_figures import EVOLUTION_FROM, key_figures
 from cdv_lib.app.log import logger as _logger
@@ -52,8 +52,7 @@ LOADING_MESSAGE = "Chargement…"
 
 
 def _sort_key(name: str) -> tuple:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return (plain, name)
+    return (fold(name), name)
 
 
 class App:

@@ -42,14 +42,14 @@ def entretiens(dataset, commune: str | None = None) -> ReportTable | None:
 def codes(dataset, commune: str | None = None) -> ReportTable | None:
     """Freins, leviers, propositions and constats: interviews citing each code, over every
     interview (per actor type most counts would fall under the threshold)."""
-    from cdv_lib.themes import normalise_label
+    from cdv_lib.text import fold
     from cdv_lib.themes.participation import LADDER_PREFIX, codes_by_actor
 
     if dataset.entretiens.empty or commune is not None:
         return None
     table = codes_by_actor(dataset.entretiens, by_actor=False)
     # ladder codes are shown by the ladder table, not as findings
-    ladder = table["code"].map(normalise_label).str.startswith(normalise_label(LADDER_PREFIX))
+    ladder = table["code"].map(fold).str.startswith(fold(LADDER_PREFIX))
     table = table[~ladder].reset_index(drop=True)
     actors = _actors(dataset)
     hidden = actors.loc[actors[secrecy.secret_column("n")], "type_acteur"]
