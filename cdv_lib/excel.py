@@ -185,7 +185,7 @@ def export_workbook(tables_by_scope: Mapping[str, Sequence[ReportTable]],
     _write_summary(summary, entries)
 
     # the batch's temporary naming, so that a killed run's leftovers are recognised
-    from cdv_lib.batch.atomic import tmp_path
+    from cdv_lib.atomic import tmp_path
 
     tmp = tmp_path(path)
     try:

@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from cdv_lib.batch import atomic
+from cdv_lib import atomic
 from cdv_lib.batch.run import OK
 
 WORKBOOK_NAME = "tableaux.xlsx"

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from cdv_lib.batch import atomic
+from cdv_lib import atomic
 from cdv_lib.batch.registry import THEMES
 from cdv_lib.batch.run import FAILED, KILLED, MISSING, OK, PENDING, RUNNING, TIMEOUT
 

@@ -19,7 +19,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cdv_lib.batch import atomic, kernel
+from cdv_lib import atomic
+from cdv_lib.batch import kernel
 from cdv_lib.batch.plan import RunSpec
 
 OK, FAILED, TIMEOUT, KILLED, MISSING = "ok", "failed", "timeout", "killed", "missing"

@@ -24,9 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--commune", action="append", default=[], metavar="CODE",
                         help="seulement cette commune (code INSEE, répétable ; "
                              "sans rapport d'agglomération)")
+    from cdv_lib.report.registry import reports_help
+
     parser.add_argument("--theme", action="append", default=[], metavar="NOM",
-                        help="seulement ce thème (répétable) : gouvernance, sante, "
-                             "participation, finances, fiche_commune")
+                        help="seulement ce rapport (répétable) : " + reports_help())
     parser.add_argument("--epci", default=None, metavar="CODE",
                         help="communes de cet EPCI (SIREN) prises dans la liste de référence")
     parser.add_argument("--annee", type=int, default=None,

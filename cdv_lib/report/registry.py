@@ -37,18 +37,19 @@ class Theme:
 
 @dataclass(frozen=True)
 class Report:
-    """A report notebook of ``notebooks/reports/``; ``agglomeration``/``communes`` say at
-    which levels the batch renders it."""
+    """A report notebook (by default ``notebooks/reports/<name>.ipynb``);
+    ``agglomeration``/``communes`` say at which levels the batch renders it."""
 
     name: str
     label: str
-    description: str
+    notebook: Path | None = None
     agglomeration: bool = True
     communes: bool = True
+    description: str = ""
 
-    @property
-    def notebook(self) -> Path:
-        return REPORTS_DIR / f"{self.name}.ipynb"
+    def __post_init__(self) -> None:
+        if self.notebook is None:
+            object.__setattr__(self, "notebook", REPORTS_DIR / f"{self.name}.ipynb")
 
 
 # in display order (the app's tabs, the workbook's sheets, the document's chapters)
@@ -68,14 +69,16 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
 
 # in the order of the batch runs and of the index columns
 REPORTS: dict[str, Report] = {r.name: r for r in (
-    Report("gouvernance", "Gouvernance", "questionnaires aux communes et aux associations"),
-    Report("sante", "Santé", "actions de santé, questionnaires santé, indicateurs"),
+    Report("gouvernance", "Gouvernance",
+           description="questionnaires aux communes et aux associations"),
+    Report("sante", "Santé",
+           description="actions de santé, questionnaires santé, indicateurs"),
     Report("participation", "Participation des habitants",
-           "conseils citoyens, entretiens, échelle de la participation"),
+           description="conseils citoyens, entretiens, échelle de la participation"),
     Report("finances", "Programmation et finances",
-           "subventions par année, financeur, pilier, thématique, commune"),
-    Report("fiche_commune", "Fiche commune", "synthèse de tous les thèmes pour une commune",
-           agglomeration=False),
+           description="subventions par année, financeur, pilier, thématique, commune"),
+    Report("fiche_commune", "Fiche commune", agglomeration=False,
+           description="synthèse de tous les thèmes pour une commune"),
 )}
 
 
