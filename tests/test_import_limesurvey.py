@@ -1,0 +1,257 @@
+"""``cdv import limesurvey``: structure .lss + responses CSV → questionnaire definition and
+responses, checked against counts computed by hand."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+import lime_files as L
+from cdv_lib.cli import main
+from cdv_lib.dataset import load_dataset
+from cdv_lib.importers.limesurvey import clean_text, map_questions, parse_lss
+from cdv_lib.paths import DATA_DIR
+from cdv_lib.survey import (
+    frequencies,
+    load_survey,
+    matrix_table,
+    median_level,
+    numeric_summary,
+    text_answers,
+)
+from cdv_lib.validation import validate_dir
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    target = tmp_path / "donnees"
+    shutil.copytree(DATA_DIR, target, ignore=shutil.ignore_patterns("reference"))
+    return target
+
+
+def _files(tmp_path, *, layout="l10n", languages=("fr",), sep=";", encoding="utf-8-sig", **kw):
+    lss = tmp_path / "structure.lss"
+    lss.write_bytes(L.lss(layout, languages=languages))
+    csv = tmp_path / "reponses.csv"
+    csv.write_bytes(L.responses_csv(sep, encoding, **kw))
+    return lss, csv
+
+
+def _import(lss, csv, data, *extra):
+    args = ["import", "limesurvey", str(lss)] + ([str(csv)] if csv else []) + [
+        "--to", str(data), "--id", "partenaires", "--echelle", "Q6", "--theme", "gouvernance",
+        *extra]
+    return main(args)
+
+
+def _freq(survey, qid, **kw):
+    table = frequencies(survey, qid, **kw).set_index("code")
+    return dict(table["effectif"]), int(table["base"].iloc[0])
+
+
+@pytest.mark.parametrize("layout, sep, encoding", [
+    ("l10n", ";", "utf-8-sig"),     # LimeSurvey 5/6, « ; », UTF-8 with BOM
+    ("l10n", ",", "utf-8"),         # comma, UTF-8 without BOM
+    ("ancien", ",", "cp1252"),      # LimeSurvey 3, comma, Windows-1252 (older installs)
+])
+def test_import_gives_the_counts_computed_by_hand(tmp_path, data_copy, layout, sep, encoding, capsys):
+    lss, csv = _files(tmp_path, layout=layout, sep=sep, encoding=encoding)
+    before_lss, before_csv = lss.read_bytes(), csv.read_bytes()
+    assert _import(lss, csv, data_copy) == 0
+    out = capsys.readouterr().out
+    assert lss.read_bytes() == before_lss and csv.read_bytes() == before_csv  # inputs untouched
+    assert "1 réponse(s) incomplète(s) : submitdate vide" in out
+    assert "question Q7" in out and "date" in out                       # unmapped, with reason
+    assert validate_dir(data_copy) == []                                 # cdv validate passes
+
+    survey = load_survey(data_copy / "questionnaires" / "partenaires.yaml")
+    # 7 rows, row 6 incomplete: 6 respondents
+    assert list(survey.respondents["respondent_id"]) == ["1", "2", "3", "4", "5", "7"]
+
+    # single choice with « Autre »: A1 = rows 1, 4, 7; A2 = row 2; other = row 3; row 5 empty
+    counts, base = _freq(survey, "Q1")
+    assert counts == {"A1": 3, "A2": 1, "A3": 0, "-oth-": 1, "_nr": 1} and base == 5
+    assert frequencies(survey, "Q1").set_index("code").at["-oth-", "libelle"] == "Autre"
+    assert list(text_answers(survey, "Q1_autre")["texte"]) == ["Centre social"]
+
+    # multiple choice: SQ003 never ticked still listed; row 3 ticked nothing = non-response
+    counts, base = _freq(survey, "Q2")
+    assert counts == {"SQ001": 4, "SQ002": 3, "SQ003": 0, "_nr": 1} and base == 5
+
+    # array: levels in answer order (sortorder), not XML order
+    q3 = survey.question("Q3")
+    assert q3.choice_codes == ["A1", "A2", "A3", "A4"]
+    assert [c.label for c in q3.choices] == ["Relation", "Connexion", "Coopération", "Cohésion"]
+    grid = matrix_table(survey, "Q3", value="effectif").set_index("code")
+    # ETAT: A1 A1 A2 A3 A4 (rows 1, 7, 2, 4, 3) → base 5, lower median = 3rd = A2
+    assert grid.loc["ETAT", ["Relation", "Connexion", "Coopération", "Cohésion"]].tolist() == [2, 1, 1, 1]
+    assert (grid.at["ETAT", "base"], grid.at["ETAT", "non_reponses"]) == (5, 1)
+    assert grid.at["ETAT", "mediane"] == "A2"
+    # REG: A2 A2 A3 A1 → sorted A1 A2 A2 A3 → lower median A2; rows 4, 5 empty
+    assert (grid.at["REG", "base"], grid.at["REG", "non_reponses"], grid.at["REG", "mediane"]) == (4, 2, "A2")
+    # DEP: A3 A1 A2 A4 → lower median of 4 = 2nd = A2
+    assert (grid.at["DEP", "base"], grid.at["DEP", "mediane"]) == (4, "A2")
+
+    # ordered single choice (--echelle): A3 A1 A2 A3 A2 → A1 A2 A2 A3 A3 → median A2
+    assert survey.question("Q6").type == "echelle"
+    assert median_level(survey, "Q6") == "A2"
+    counts, base = _freq(survey, "Q6")
+    assert counts == {"A1": 1, "A2": 2, "A3": 2, "_nr": 1} and base == 5
+
+    # numeric: 3, 10, 0, 7.5, 4 (row 3 empty) → median 4, mean 4.9
+    summary = numeric_summary(survey, "Q5").iloc[0]
+    assert (summary["base"], summary["non_reponses"]) == (5, 1)
+    assert summary["mediane"] == 4 and math.isclose(summary["moyenne"], 4.9)
+
+    # free text, quoting kept (separator, doubled quotes, line break inside a cell)
+    texts = list(text_answers(survey, "Q4")["texte"])
+    assert texts == ["Très utile", "Plus de réunions; moins de papier",
+                     'Des "moyens" en plus,\nsur deux lignes']
+
+
+def test_report_tables_show_the_hand_counts(tmp_path, data_copy):
+    """The tables the gouvernance report renders (same call as cdv batch)."""
+    from cdv_lib.report_tables import survey_tables
+
+    lss, csv = _files(tmp_path)
+    assert _import(lss, csv, data_copy) == 0
+    dataset = load_dataset(data_copy)
+    tables = {t.key: t for t in survey_tables(dataset, "partenaires", theme="gouvernance")}
+    q2 = tables["gouvernance.partenaires.Q2"].data.set_index("Réponse")
+    assert q2.at["Culture", "Effectif"] == 0 and q2.at["Non-réponse", "Effectif"] == 1
+    assert q2.at["Santé", "Effectif"] == 4 and math.isclose(q2.at["Santé", "Part"], 4 / 5)
+    assert set(q2["Base (n)"].dropna()) == {5}
+    q3 = tables["gouvernance.partenaires.Q3"].data
+    etat = q3[q3["Élément"] == "État"].set_index("Réponse")
+    assert etat.at["Relation", "Effectif"] == 2 and etat.at["Non-réponse", "Effectif"] == 1
+
+
+def test_incomplete_responses_kept_on_request(tmp_path, data_copy, capsys):
+    lss, csv = _files(tmp_path)
+    assert _import(lss, csv, data_copy, "--incompletes") == 0
+    assert "1 réponse(s) incomplète(s) gardée(s)" in capsys.readouterr().out
+    survey = load_survey(data_copy / "questionnaires" / "partenaires.yaml")
+    counts, base = _freq(survey, "Q1")
+    assert counts["A3"] == 1 and base == 6
+
+
+def test_language_choice_and_old_layout(tmp_path, data_copy):
+    lss, csv = _files(tmp_path, layout="ancien", languages=("fr", "en"))
+    assert _import(lss, csv, data_copy, "--langue", "en", "--titre", "Partners") == 0
+    survey = load_survey(data_copy / "questionnaires" / "partenaires.yaml")
+    assert survey.question("Q3").choices[0].label == "Relation"
+    assert survey.question("Q2").choices[0].label == "Health"
+    assert survey.question("Q1").axis == "Profile"
+
+
+def test_attribute_with_allowed_values_from_a_choice_question(tmp_path, data_copy):
+    lss, csv = _files(tmp_path)
+    assert _import(lss, csv, data_copy, "--attribut", "satisfaction=Q6") == 0
+    survey = load_survey(data_copy / "questionnaires" / "partenaires.yaml")
+    assert survey.definition.attribute_values == {"satisfaction": ("A1", "A2", "A3")}
+    assert survey.respondents["satisfaction"].tolist()[:3] == ["A3", "A1", "A2"]
+
+
+def test_structure_only_writes_the_definition(tmp_path, data_copy, capsys):
+    lss, _ = _files(tmp_path)
+    assert _import(lss, None, data_copy) == 0
+    assert "seule la définition est écrite" in capsys.readouterr().out
+    assert (data_copy / "questionnaires" / "partenaires.yaml").exists()
+    assert not (data_copy / "questionnaires" / "partenaires_reponses.csv").exists()
+
+
+def test_dry_run_writes_nothing(tmp_path, data_copy, snapshot, capsys):
+    lss, csv = _files(tmp_path)
+    before = snapshot(data_copy)
+    assert _import(lss, csv, data_copy, "--dry-run") == 0
+    assert "rien n'a été écrit" in capsys.readouterr().out
+    assert snapshot(data_copy) == before
+
+
+def _truncated(tmp_path):
+    path = tmp_path / "tronque.lss"
+    path.write_bytes(L.lss()[:3000])
+    return path
+
+
+BAD = {
+    "xml tronqué": (lambda t: (_truncated(t), None), [], "tronque.lss", "XML invalide ou tronqué"),
+    "fichier vide": (lambda t: (_write(t, "vide.lss", b""), None), [], "vide.lss", "fichier est vide"),
+    "pas une structure": (lambda t: (_write(t, "q.lss", L.lss().replace(
+        b"<LimeSurveyDocType>Survey", b"<LimeSurveyDocType>Group")), None), [], "q.lss",
+        "type « Group »"),
+    "langue absente": (lambda t: _files(t), ["--langue", "de"], "structure.lss", "fr"),
+    "échelle sur un tableau": (lambda t: _files(t), ["--echelle", "Q3"], "--echelle",
+                               "question à choix unique"),
+    "colonne absente": (lambda t: _files(t, header=[h for h in L.HEADER if h != "Q2[SQ002]"],
+                                         rows=[r[:8] + r[9:] for r in L.ROWS]),
+                        [], "reponses.csv", "Q2 (choix multiple)"),
+    "en-têtes texte complet": (lambda t: _files(t, header=["id", "submitdate"] + [
+        f"Question {i}" for i in range(len(L.HEADER) - 2)]), [], "reponses.csv",
+        "code de question"),
+    "réponse inconnue": (lambda t: _files(t, rows=[r[:5] + ["A9"] + r[6:] for r in L.ROWS]), [],
+                         "- reponses.csv, ligne 2, colonne « Q1 »", "un choix de la question « Q1 »"),
+    "encodage utf-16": (lambda t: _files(t, encoding="utf-16"), [], "reponses.csv", "UTF-16"),
+    "sans colonne id": (lambda t: _files(t, header=["ident"] + L.HEADER[1:]), [], "reponses.csv",
+                        "colonne « id »"),
+}
+
+
+def _write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_inputs_exit_2_and_write_nothing(tmp_path, data_copy, snapshot, capsys, case):
+    make, extra, file_fragment, fragment = BAD[case]
+    lss, csv = make(tmp_path)
+    before = snapshot(data_copy)
+    assert _import(lss, csv, data_copy, *extra) == 2
+    err = capsys.readouterr().err
+    assert "rien n'a été écrit" in err
+    assert file_fragment in err and fragment in err, err
+    assert snapshot(data_copy) == before
+
+
+def test_existing_files_are_not_replaced_without_option(tmp_path, data_copy, snapshot, capsys):
+    lss, csv = _files(tmp_path)
+    assert _import(lss, csv, data_copy) == 0
+    before = snapshot(data_copy)
+    assert _import(lss, csv, data_copy) == 2
+    assert "--remplacer" in capsys.readouterr().err
+    assert snapshot(data_copy) == before
+    assert _import(lss, csv, data_copy, "--remplacer") == 0
+
+
+def test_parse_lss_reads_both_layouts_alike():
+    new, old = parse_lss(L.lss("l10n")), parse_lss(L.lss("ancien"))
+    assert (new.layout, old.layout) == ("l10n", "ancien")
+    for s in (new, old):
+        assert [q.title for q in s.questions] == ["Q1", "Q2", "Q5", "Q3", "Q4", "Q6", "Q7"]
+        q3 = next(q for q in s.questions if q.title == "Q3")
+        assert [a.code for a in q3.answers] == ["A1", "A2", "A3", "A4"]
+        assert [x.code for x in q3.subquestions] == ["ETAT", "REG", "DEP"]
+    assert map_questions(new, "fr").questions == map_questions(old, "fr").questions
+
+
+def test_other_in_multiple_choice_gets_a_ticked_column(tmp_path, data_copy):
+    questions = [q if q[3] != "Q2" else q[:4] + ("Y",) + q[5:] for q in L.QUESTIONS]
+    lss = _write(tmp_path, "s.lss", L.lss(questions=questions))
+    header = L.HEADER[:10] + ["Q2[other]"] + L.HEADER[10:]
+    rows = [r[:10] + (["Médiation"] if r[0] == "2" else [""]) + r[10:] for r in L.ROWS]
+    csv = _write(tmp_path, "r.csv", L.responses_csv(header=header, rows=rows))
+    assert _import(lss, csv, data_copy) == 0
+    survey = load_survey(data_copy / "questionnaires" / "partenaires.yaml")
+    counts, base = _freq(survey, "Q2")
+    assert counts == {"SQ001": 4, "SQ002": 3, "SQ003": 0, "autre": 1, "_nr": 1} and base == 5
+    assert list(text_answers(survey, "Q2_autre")["texte"]) == ["Médiation"]
+
+
+def test_clean_text():
+    assert clean_text("<p>Quel est votre <b>type</b>&nbsp;?</p>") == "Quel est votre type ?"
+    assert clean_text(None) == ""
