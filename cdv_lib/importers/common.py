@@ -75,6 +75,8 @@ class ImportResult:
     #: files the importer checked itself and that cannot be checked in the data folder
     #: yet (a questionnaire definition written without its responses)
     checked_apart: set[str] = field(default_factory=set)
+    #: existing files the importer read and rewrites on purpose (``--ajouter``)
+    overwrite_ok: set[str] = field(default_factory=set)
 
 
 def fail(file: str, expected: str, *, row=None, column=None, value=None) -> DataError:
@@ -234,7 +236,8 @@ def write_result(data_dir: str | Path, result: ImportResult, *, replace: bool = 
     if not data_dir.is_dir():
         raise fail(str(data_dir), "un dossier de données existant (option --to)")
     if not replace:
-        conflicts = existing_conflicts(data_dir, result.files)
+        conflicts = existing_conflicts(
+            data_dir, {rel: b"" for rel in result.files if rel not in result.overwrite_ok})
         if conflicts:
             raise DataError(conflicts)
     own, others = validate_overlay(
