@@ -84,6 +84,9 @@ def lss(layout: str = "l10n", languages=("fr",), questions=None, subquestions=No
     subquestions = SUBQUESTIONS if subquestions is None else subquestions
     answers = ANSWERS if answers is None else answers
     db_version = db_version or (600 if layout == "l10n" else 359)
+    # an optional last element gives the scale (dual-scale answers, x-axis of arrays)
+    answers = [a if len(a) == 6 else (*a, "0") for a in answers]
+    subquestions = [x if len(x) == 6 else (*x, "0") for x in subquestions]
     langs = list(languages)
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<document>",
              " <LimeSurveyDocType>Survey</LimeSurveyDocType>",
@@ -96,11 +99,11 @@ def lss(layout: str = "l10n", languages=("fr",), questions=None, subquestions=No
         parts.append(_section("answers", ["aid", "qid", "code", "sortorder", "assessment_value",
                                           "scale_id"],
                               [{"aid": a, "qid": q, "code": c, "sortorder": o,
-                                "assessment_value": "0", "scale_id": "0"}
-                               for a, q, c, o, _ in answers]))
+                                "assessment_value": "0", "scale_id": sc}
+                               for a, q, c, o, _, sc in answers]))
         parts.append(_section("answer_l10ns", ["id", "aid", "answer", "language"],
                               [{"id": f"9{a}{i}", "aid": a, "answer": t[lang], "language": lang}
-                               for a, q, c, o, t in answers for i, lang in enumerate(langs)]))
+                               for a, q, c, o, t, _ in answers for i, lang in enumerate(langs)]))
         parts.append(_section("groups", ["gid", "sid", "group_order", "randomization_group",
                                          "grelevance"],
                               [{"gid": g, "sid": SID, "group_order": o, "randomization_group": "",
@@ -119,10 +122,10 @@ def lss(layout: str = "l10n", languages=("fr",), questions=None, subquestions=No
         parts.append(_section("subquestions", qfields,
                               [{"qid": s, "parent_qid": p, "sid": SID, "gid": gid_of[p],
                                 "type": "T", "title": ti, "preg": "", "other": "N",
-                                "mandatory": "", "question_order": o, "scale_id": "0",
+                                "mandatory": "", "question_order": o, "scale_id": sc,
                                 "same_default": "0", "relevance": "1", "modulename": ""}
-                               for s, p, ti, o, _ in subquestions]))
-        texts = [(q, t) for q, *_, t in questions] + [(s, t) for s, p, ti, o, t in subquestions]
+                               for s, p, ti, o, _, sc in subquestions]))
+        texts = [(q, t) for q, *_, t in questions] + [(s, t) for s, p, ti, o, t, _ in subquestions]
         parts.append(_section("question_l10ns", ["id", "qid", "question", "help", "script",
                                                  "language"],
                               [{"id": f"7{q}{i}", "qid": q, "question": t[lang], "help": "",
@@ -132,8 +135,8 @@ def lss(layout: str = "l10n", languages=("fr",), questions=None, subquestions=No
         parts.append(_section("answers", ["qid", "code", "answer", "sortorder",
                                           "assessment_value", "language", "scale_id"],
                               [{"qid": q, "code": c, "answer": t[lang], "sortorder": o,
-                                "assessment_value": "0", "language": lang, "scale_id": "0"}
-                               for lang in langs for a, q, c, o, t in answers]))
+                                "assessment_value": "0", "language": lang, "scale_id": sc}
+                               for lang in langs for a, q, c, o, t, sc in answers]))
         parts.append(_section("groups", ["gid", "sid", "group_name", "group_order", "description",
                                          "language", "randomization_group", "grelevance"],
                               [{"gid": g, "sid": SID, "group_name": t[lang], "group_order": o,
@@ -153,8 +156,8 @@ def lss(layout: str = "l10n", languages=("fr",), questions=None, subquestions=No
                               [{"qid": s, "parent_qid": p, "sid": SID, "gid": gid_of[p],
                                 "type": "T", "title": ti, "question": t[lang], "other": "N",
                                 "mandatory": "N", "question_order": o, "language": lang,
-                                "scale_id": "0", "same_default": "0", "relevance": "1"}
-                               for lang in langs for s, p, ti, o, t in subquestions]))
+                                "scale_id": sc, "same_default": "0", "relevance": "1"}
+                               for lang in langs for s, p, ti, o, t, sc in subquestions]))
     parts.append(_section("question_attributes", ["qid", "attribute", "value", "language"],
                           [{"qid": "101", "attribute": "other_position", "value": "end"}]))
     parts.append(_section("surveys", ["sid", "gsid", "admin", "language", "additional_languages",

@@ -255,3 +255,80 @@ def test_other_in_multiple_choice_gets_a_ticked_column(tmp_path, data_copy):
 def test_clean_text():
     assert clean_text("<p>Quel est votre <b>type</b>&nbsp;?</p>") == "Quel est votre type ?"
     assert clean_text(None) == ""
+
+
+ALL_TYPES_QUESTIONS = [
+    ("401", "10", "Y", "Y1", "N", 1, {"fr": "Avez-vous un local ?"}),
+    ("402", "10", "G", "G1", "N", 2, {"fr": "Genre du répondant"}),
+    ("403", "10", "5", "C5", "N", 3, {"fr": "Note sur 5"}),
+    ("404", "10", "K", "K1", "N", 4, {"fr": "Effectifs"}),
+    ("405", "10", "Q", "QT", "N", 5, {"fr": "Contacts"}),
+    ("406", "10", "O", "O1", "N", 6, {"fr": "Avis"}),
+    ("407", "10", "P", "P1", "Y", 7, {"fr": "Services utilisés"}),
+    ("408", "11", "A", "AR", "N", 1, {"fr": "Notes de 1 à 5"}),
+    ("409", "11", "1", "DS", "N", 2, {"fr": "Importance et satisfaction"}),
+    ("410", "11", ":", "NU", "N", 3, {"fr": "Heures par semaine"}),
+    ("411", "11", "*", "EQ", "N", 4, {"fr": "Calcul"}),
+    ("412", "11", "X", "TX", "N", 5, {"fr": "Merci"}),
+    ("413", "11", "R", "RK", "N", 6, {"fr": "Classement"}),
+]
+ALL_TYPES_SUBQUESTIONS = [
+    ("501", "404", "BEN", 1, {"fr": "Bénévoles"}), ("502", "404", "SAL", 2, {"fr": "Salariés"}),
+    ("503", "405", "NOM1", 1, {"fr": "Premier contact"}),
+    ("504", "407", "S1", 1, {"fr": "Accueil"}), ("505", "407", "S2", 2, {"fr": "Conseil"}),
+    ("506", "408", "L1", 1, {"fr": "Accueil"}),
+    ("507", "409", "L1", 1, {"fr": "Accueil"}),
+    ("508", "410", "R1", 1, {"fr": "Lundi"}),
+    ("509", "410", "C1", 1, {"fr": "Matin"}, "1"), ("510", "410", "C2", 2, {"fr": "Soir"}, "1"),
+]
+ALL_TYPES_ANSWERS = [
+    ("601", "406", "A1", 1, {"fr": "Bon"}), ("602", "406", "A2", 2, {"fr": "Mauvais"}),
+    ("603", "409", "I1", 1, {"fr": "Faible"}), ("604", "409", "I2", 2, {"fr": "Forte"}),
+    ("605", "409", "S1", 1, {"fr": "Non"}, "1"), ("606", "409", "S2", 2, {"fr": "Oui"}, "1"),
+]
+# LimeSurvey 2 headings: Q_SQ instead of Q[SQ]
+ALL_TYPES_HEADER = ["id", "submitdate", "Y1", "G1", "C5", "K1_BEN", "K1_SAL", "QT_NOM1", "O1",
+                    "O1_comment", "P1_S1", "P1_S1comment", "P1_S2", "P1_S2comment", "P1_other",
+                    "P1_othercomment", "AR_L1", "DS_L1#0", "DS_L1#1", "NU_R1_C1", "NU_R1_C2",
+                    "EQ", "RK_1"]
+ALL_TYPES_ROWS = [
+    ["1", "2024-01-01 10:00:00", "Y", "F", "4", "3", "10", "Mme X", "A1", "RAS", "Y", "bien", "",
+     "", "Aide juridique", "", "2", "I2", "S1", "4", "5.5", "9", "1"],
+    ["2", "2024-01-02 10:00:00", "N", "M", "2", "", "", "", "A2", "", "", "", "Y", "", "", "",
+     "5", "I1", "S2", "", "", "3", "2"],
+]
+
+
+def test_every_question_type(tmp_path, data_copy, capsys):
+    lss = _write(tmp_path, "s.lss", L.lss("ancien", questions=ALL_TYPES_QUESTIONS,
+                                          subquestions=ALL_TYPES_SUBQUESTIONS,
+                                          answers=ALL_TYPES_ANSWERS, db_version=184))
+    csv = _write(tmp_path, "r.csv", L.responses_csv(",", "cp1252", header=ALL_TYPES_HEADER,
+                                                    rows=ALL_TYPES_ROWS))
+    assert main(["import", "limesurvey", str(lss), str(csv), "--to", str(data_copy),
+                 "--id", "tous_types", "--echelle", "C5"]) == 0
+    out = capsys.readouterr().out
+    for title, reason in (("EQ", "équation"), ("TX", "texte affiché"), ("RK", "classement")):
+        assert f"question {title}" in out and reason in out
+    survey = load_survey(data_copy / "questionnaires" / "tous_types.yaml")
+    types = {q.id: q.type for q in survey.definition.questions}
+    assert types == {
+        "Y1": "unique", "G1": "unique", "C5": "echelle", "K1_BEN": "numerique",
+        "K1_SAL": "numerique", "QT_NOM1": "texte", "O1": "unique", "O1_commentaire": "texte",
+        "P1": "multiple", "P1_autre": "texte", "P1_S1_commentaire": "texte",
+        "P1_S2_commentaire": "texte", "P1_autre_commentaire": "texte", "AR": "matrice",
+        "DS_1": "matrice", "DS_2": "matrice", "NU_R1_C1": "numerique", "NU_R1_C2": "numerique"}
+    assert _freq(survey, "Y1") == ({"Y": 1, "N": 1, "_nr": 0}, 2)
+    assert survey.question("G1").choices[0].label == "Femme"
+    assert survey.question("C5").choice_codes == ["1", "2", "3", "4", "5"]
+    assert median_level(survey, "C5") == "2"
+    assert _freq(survey, "P1") == ({"S1": 1, "S2": 1, "autre": 1, "_nr": 0}, 2)
+    assert list(text_answers(survey, "P1_S1_commentaire")["texte"]) == ["bien"]
+    assert list(text_answers(survey, "O1_commentaire")["texte"]) == ["RAS"]
+    assert survey.question("DS_2").choice_codes == ["S1", "S2"]
+    assert _freq(survey, "DS_1", row="L1") == ({"I1": 1, "I2": 1, "_nr": 0}, 2)
+    assert numeric_summary(survey, "NU_R1_C2").iloc[0]["total"] == 5.5
+    assert numeric_summary(survey, "K1_SAL").iloc[0]["base"] == 1
+    # the responses written use the definition's spelling Q[SQ]
+    header = (data_copy / "questionnaires" / "tous_types_reponses.csv").read_text().split("\n")[0]
+    assert "K1[BEN]" in header and "DS[L1#0]" in header and "P1[other]_coche" in header

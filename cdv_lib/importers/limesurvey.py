@@ -26,10 +26,12 @@ Question types (one letter) map to the contract's types:
 ``N``, ``K``           ``numerique`` (``K``: one question per subquestion)
 ``S`` ``T`` ``U``,     ``texte`` (``Q``: one question per subquestion)
 ``Q``
+``:`` ``;``            one ``numerique`` / ``texte`` question per cell
+                       (column ``Q[Y_X]``)
 =====================  =========================================================
 
-Anything else (date, equation, ranking, upload, text display, arrays of numbers or texts)
-is listed in the report with the reason, never dropped silently.
+Anything else (date, equation, ranking, upload, text display, language switch) is listed
+in the report with the reason, never dropped silently.
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ UNMAPPED_TYPES = {
     "|": "envoi de fichier",
     "R": "classement : pas de type classement dans le contrat",
     "I": "choix de la langue du questionnaire",
-    ":": "tableau de nombres à deux dimensions : pas de type correspondant",
-    ";": "tableau de textes à deux dimensions : pas de type correspondant",
 }
+#: arrays of numbers / texts: one question per cell (row × column subquestions)
+CELL_ARRAY_TYPES = {":": "tableau de nombres", ";": "tableau de textes"}
 FIXED_CHOICES = {
     "5": [(str(i), str(i)) for i in range(1, 6)],
     "A": [(str(i), str(i)) for i in range(1, 6)],
@@ -352,7 +354,7 @@ def map_questions(survey: LssSurvey, language: str, *, scales=(), theme: str | N
         t, title = q.type, q.title
         qlabel = label(q.texts, title)
         kind = {**SINGLE_TYPES, **MULTIPLE_TYPES, **ARRAY_TYPES, **NUMERIC_TYPES,
-                **TEXT_TYPES}.get(t)
+                **TEXT_TYPES, **CELL_ARRAY_TYPES}.get(t)
         where = f"{title} ({kind or 'type ' + t})"
         if t in UNMAPPED_TYPES or kind is None:
             reason = UNMAPPED_TYPES.get(t, f"type LimeSurvey « {t} » inconnu de l'importateur")
@@ -451,6 +453,23 @@ def map_questions(survey: LssSurvey, language: str, *, scales=(), theme: str | N
                 m.questions.append(d)
                 m.mapped.append((where, f"matrice {qid}, {len(rows)} lignes × {len(choices)} "
                                         "niveaux (dans l'ordre des réponses)"))
+            continue
+        if t in CELL_ARRAY_TYPES:
+            qtype = "numerique" if t == ":" else "texte"
+            ys = [s for s in q.subquestions if s.scale == 0]
+            xs = [s for s in q.subquestions if s.scale == 1]
+            if not ys or not xs:
+                m.dropped.append((f"question {title}", "tableau sans lignes ou sans colonnes"))
+                continue
+            for y in ys:
+                for x in xs:
+                    d = base(q, f"{title}_{y.code}_{x.code}", qtype,
+                             f"{qlabel} — {label(y.texts, y.code)} × {label(x.texts, x.code)}")
+                    d["colonne"] = f"{title}[{y.code}_{x.code}]"
+                    m.questions.append(d)
+                    need(d["colonne"], where)
+            m.mapped.append((where, f"{len(ys) * len(xs)} question(s) {qtype} (une par case "
+                                    f"{len(ys)} × {len(xs)})"))
             continue
         if t == "N":
             d = base(q, title, "numerique", qlabel)
