@@ -9,8 +9,9 @@ here, once, for every importer:
 2. check the new files with the contract's own loaders, in an *overlay* of the data folder
    (a temporary folder holding links to the folder's files and the new files in place of
    theirs), so that cross-table checks (communes, QPV) apply;
-3. only then move each file into place (temporary file in the destination folder, then
-   :func:`os.replace`); if a move fails, the files already moved are put back.
+3. only then move each file into place (temporary file ``<nom>.tmp-<pid>`` in the
+   destination folder, then :func:`os.replace`); if a move fails, the files already moved
+   are put back.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdv_lib.batch.atomic import tmp_path
 from cdv_lib.errors import DataError, Problem
 
 
@@ -184,7 +184,9 @@ def commit_files(data_dir: Path, files: dict[str, bytes]) -> list[Path]:
         for rel, data in files.items():
             target = data_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = tmp_path(target)
+            # suffix after the extension: a file left by a killed import is never read as
+            # a table or a questionnaire (questionnaires/*.yaml)
+            tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -199,7 +201,7 @@ def commit_files(data_dir: Path, files: dict[str, bytes]) -> list[Path]:
         for tmp, target in written:
             backup = None
             if target.exists():
-                backup = target.with_name(f"{target.stem}.avant-import-{os.getpid()}{target.suffix}")
+                backup = target.with_name(f"{target.name}.avant-import-{os.getpid()}")
                 shutil.copy2(target, backup)
             os.replace(tmp, target)
             backups.append((target, backup))

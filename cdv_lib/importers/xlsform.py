@@ -382,6 +382,8 @@ def _text(m: XlsMapping, d: dict, paths: list[str]) -> None:
     d["colonne"] = d["id"]
     m.columns[d["id"]] = paths
     m.questions.append(d)
+    if d["id"].endswith("_other"):
+        m.mapped.append((f"{d['id']} (précision de « Autre »)", f"texte {d['id']}"))
 
 
 # --------------------------------------------------------------------------- responses
