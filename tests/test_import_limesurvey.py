@@ -332,3 +332,24 @@ def test_every_question_type(tmp_path, data_copy, capsys):
     # the responses written use the definition's spelling Q[SQ]
     header = (data_copy / "questionnaires" / "tous_types_reponses.csv").read_text().split("\n")[0]
     assert "K1[BEN]" in header and "DS[L1#0]" in header and "P1[other]_coche" in header
+
+
+def test_commune_question_answers_become_insee_codes(tmp_path, data_copy):
+    from cdv_lib.survey import selected_ids
+
+    questions = [("100", "10", "L", "Q0", "N", 0, {"fr": "Votre commune", "en": "Town"})] + L.QUESTIONS
+    answers = L.ANSWERS + [("290", "100", "A1", 1, {"fr": "Lens", "en": "Lens"}),
+                           ("291", "100", "A2", 2, {"fr": "Liévin", "en": "Liévin"}),
+                           ("292", "100", "A3", 3, {"fr": "AVION", "en": "Avion"})]
+    lss = _write(tmp_path, "s.lss", L.lss(questions=questions, answers=answers))
+    towns = ["A1", "A1", "A2", "A3", "A1", "A2", "A1"]
+    csv = _write(tmp_path, "r.csv", L.responses_csv(
+        header=L.HEADER[:5] + ["Q0"] + L.HEADER[5:],
+        rows=[r[:5] + [t] + r[5:] for r, t in zip(L.ROWS, towns)]))
+    assert _import(lss, csv, data_copy, "--attribut", "commune=Q0") == 0
+    survey = load_survey(data_copy / "questionnaires" / "partenaires.yaml")
+    assert survey.definition.attributes["commune"] == "commune (code INSEE)"
+    assert survey.definition.attribute_values["commune"] == ("62065", "62498", "62510")
+    assert list(survey.respondents["commune"]) == ["62498", "62498", "62510", "62065", "62498", "62498"]
+    assert len(selected_ids(survey, {"commune": "62498"})) == 4
+    assert validate_dir(data_copy) == []

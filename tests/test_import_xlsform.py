@@ -143,3 +143,28 @@ def test_bad_inputs_exit_2_and_write_nothing(tmp_path, data_copy, snapshot, caps
     err = capsys.readouterr().err
     assert where in err and fragment in err, err
     assert snapshot(data_copy) == before
+
+
+def test_commune_choices_become_insee_codes(tmp_path, data_copy):
+    import csv
+    import io
+
+    from cdv_lib.survey import selected_ids
+
+    survey_rows = K.SURVEY[:3] + [("select_one communes", "commune", "Votre commune", "Town", "")] \
+        + K.SURVEY[3:]
+    choices = K.CHOICES + [("communes", "lens", "Lens", "Lens"), ("communes", "lievin", "Liévin", "Liévin")]
+    form = K.xlsform(tmp_path / "f.xlsx", survey=survey_rows, choices=choices)
+    rows = list(csv.reader(io.StringIO(K.kobo_csv(groups=False).decode("utf-8-sig")), delimiter=";"))
+    towns = ["lens", "lievin", "Lens", "", "lens", "lievin"]
+    rows = [rows[0] + ["commune"]] + [r + [t] for r, t in zip(rows[1:], towns)]
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerows(rows)
+    export = tmp_path / "e.csv"
+    export.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+    assert _import(form, export, data_copy, "--attribut", "commune=commune") == 0
+    survey = load_survey(data_copy / "questionnaires" / "partenaires_kobo.yaml")
+    assert survey.definition.attribute_values["commune"] == ("62498", "62510")
+    assert survey.respondents["commune"].fillna("").tolist() == [
+        "62498", "62510", "62498", "", "62498", "62510"]
+    assert len(selected_ids(survey, {"commune": "62510"})) == 2

@@ -249,3 +249,54 @@ def write_result(data_dir: str | Path, result: ImportResult, *, replace: bool = 
     if dry_run:
         return [], others
     return commit_files(data_dir, result.files), others
+
+
+# --------------------------------------------------------------------------- communes
+#: column added to a questionnaire's responses when its commune question's answers name
+#: communes (by name or answer code) rather than give their INSEE code
+COMMUNE_CODE_COLUMN = "commune (code INSEE)"
+
+
+def commune_lookup(data_dir: str | Path) -> dict[str, str]:
+    """Folded name *and* code of each commune of *data_dir* → its ``code_insee`` (empty
+    when the folder has no readable communes file)."""
+    from cdv_lib import columns as C
+    from cdv_lib.readers import find_table, read_table
+    from cdv_lib.survey.matching import fold
+
+    path = find_table(Path(data_dir), "communes")
+    if path is None:
+        return {}
+    try:
+        frame = read_table(path)
+    except DataError:
+        return {}
+    if C.CODE_INSEE not in frame:
+        return {}
+    out = {}
+    for code, name in zip(frame[C.CODE_INSEE], frame.get(C.NOM, [None] * len(frame))):
+        if isinstance(code, str):
+            out[fold(code)] = code.strip().upper()
+            if isinstance(name, str):
+                out.setdefault(fold(name), code.strip().upper())
+    return out
+
+
+def communes_of_choices(choices: list[dict], data_dir: str | Path,
+                        ignore=("-oth-", "other")) -> dict[str, str] | None:
+    """Choice code → ``code_insee`` when every choice of a commune question (but « Autre »)
+    names a commune of *data_dir*, by its code or by its label; None otherwise."""
+    from cdv_lib.survey.matching import fold
+
+    lookup = commune_lookup(data_dir)
+    if not lookup:
+        return None
+    out = {}
+    for choice in choices:
+        if choice["code"] in ignore:
+            continue
+        code = lookup.get(fold(choice["code"])) or lookup.get(fold(choice["libelle"]))
+        if code is None:
+            return None
+        out[choice["code"]] = code
+    return out or None

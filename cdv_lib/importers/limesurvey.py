@@ -47,8 +47,17 @@ import pandas as pd
 import yaml
 
 from cdv_lib.errors import DataError, Problem
-from cdv_lib.importers.common import ImportReport, ImportResult, csv_bytes, fail, read_input
-from cdv_lib.survey.matching import fold, is_blank
+from cdv_lib.importers.common import (
+    COMMUNE_CODE_COLUMN,
+    ImportReport,
+    ImportResult,
+    communes_of_choices,
+    csv_bytes,
+    fail,
+    read_input,
+)
+from cdv_lib.survey.definition import Choice
+from cdv_lib.survey.matching import ChoiceMatcher, fold, is_blank
 
 DESCRIPTION = ("questionnaire LimeSurvey : structure .lss (LimeSurvey 2 à 6) et export CSV "
                "des réponses (en-têtes « code de question »)")
@@ -86,6 +95,7 @@ OTHER_CODE = "-oth-"
 OTHER_LABEL = "Autre"
 ID_COLUMN = "id"
 SUBMITDATE = "submitdate"
+COMMUNE_ATTRIBUTE = "commune"  # the attribute the reports filter on for a commune
 
 
 # --------------------------------------------------------------------------- structure
@@ -629,6 +639,7 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
 
     by_title = {q["id"]: q for q in mapping.questions}
     attr_specs: dict[str, dict] = {}
+    commune_from = None  # (answer column, answer code -> code_insee, matcher)
     for name, code in attributes.items():
         q = by_title.get(code)
         if q is not None and "colonne" not in q:
@@ -638,8 +649,19 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
         spec = {"colonne": column}
         if q is not None and q["type"] in ("unique", "echelle") and OTHER_CODE not in mapping.choice_codes.get(code, []):
             spec["valeurs"] = list(mapping.choice_codes[code])
-        attr_specs[name] = spec
         mapping.needed.setdefault(column, f"attribut « {name} »")
+        if name == COMMUNE_ATTRIBUTE and q is not None and q["type"] in ("unique", "echelle"):
+            insee = communes_of_choices(q["choix"], data_dir)
+            if insee and any(k != v for k, v in insee.items()):
+                commune_from = (column, insee, ChoiceMatcher([Choice(c["code"], c["libelle"])
+                                                              for c in q["choix"]]))
+                spec = {"colonne": COMMUNE_CODE_COLUMN, "valeurs": sorted(set(insee.values()))}
+                report.notes.append(f"attribut commune : les réponses de {code} sont rapprochées des "
+                                    f"communes du dossier par leur nom ; colonne « {COMMUNE_CODE_COLUMN} » "
+                                    "ajoutée aux réponses (" + ", ".join(
+                                        f"{k} → {v}" for k, v in list(insee.items())[:4])
+                                    + ("…" if len(insee) > 4 else "") + ")")
+        attr_specs[name] = spec
 
     definition = {"id": survey_id, "titre": title, "reponses": responses_name,
                   "identifiant": ID_COLUMN}
@@ -698,6 +720,10 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
         out = kept[keep_cols].rename(columns=rename).copy()
         for derived, source in mapping.derived.items():
             out[derived] = out[source].map(lambda v: "" if is_blank(v) else "Y")
+        if commune_from is not None:
+            source, insee, matcher = commune_from
+            out[COMMUNE_CODE_COLUMN] = out[source].map(
+                lambda v: "" if is_blank(v) else insee.get(matcher.match(v) or "", ""))
         dropped_cols = [c for c in header if c not in keep_cols]
         if dropped_cols:
             report.dropped.append((f"{len(dropped_cols)} colonne(s) de l'export ("

@@ -41,7 +41,14 @@ import yaml
 
 from cdv_lib import columns as C
 from cdv_lib.errors import DataError, Problem
-from cdv_lib.importers.common import ImportReport, ImportResult, csv_bytes, fail, read_input
+from cdv_lib.importers.common import (
+    ImportReport,
+    ImportResult,
+    commune_lookup,
+    csv_bytes,
+    fail,
+    read_input,
+)
 from cdv_lib.readers import parse_decimal
 from cdv_lib.survey.matching import fold, is_blank
 
@@ -208,21 +215,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "dossier et financeur est remplacée)")
 
 
-def _commune_lookup(data_dir: Path) -> dict[str, str]:
-    from cdv_lib.readers import find_table, read_table
-
-    path = find_table(data_dir, "communes")
-    if path is None:
-        return {}
-    try:
-        frame = read_table(path)
-    except DataError:
-        return {}
-    if C.NOM not in frame or C.CODE_INSEE not in frame:
-        return {}
-    return {fold(n): str(c) for n, c in zip(frame[C.NOM], frame[C.CODE_INSEE]) if isinstance(n, str)}
-
-
 def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> ImportResult:
     """Read every funder's export and produce ``programmation.csv``."""
     mapping, described = load_mapping(args.layout)
@@ -272,7 +264,7 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
             rows[col] = rows[col].where(rows[col].notna(), str(value))
             if n:
                 report.notes.append(f"{n} ligne(s) sans {col} : « {value} » (--{name})")
-    lookup = _commune_lookup(data_dir)
+    lookup = commune_lookup(data_dir)
     by_name = rows[C.COMMUNE].map(lambda v: lookup.get(fold(v)) if isinstance(v, str)
                                   and not re.fullmatch(r"\d{5}|2[AB]\d{3}|INTERCO", v.upper()) else None)
     if by_name.notna().any():

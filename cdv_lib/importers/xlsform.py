@@ -36,9 +36,18 @@ import pandas as pd
 import yaml
 
 from cdv_lib.errors import DataError, Problem
-from cdv_lib.importers.common import ImportReport, ImportResult, csv_bytes, fail, read_input
-from cdv_lib.importers.limesurvey import _unique_labels, parse_attributes, slug
-from cdv_lib.survey.matching import fold, is_blank
+from cdv_lib.importers.common import (
+    COMMUNE_CODE_COLUMN,
+    ImportReport,
+    ImportResult,
+    communes_of_choices,
+    csv_bytes,
+    fail,
+    read_input,
+)
+from cdv_lib.importers.limesurvey import COMMUNE_ATTRIBUTE, _unique_labels, parse_attributes, slug
+from cdv_lib.survey.definition import Choice
+from cdv_lib.survey.matching import ChoiceMatcher, is_blank
 
 DESCRIPTION = ("formulaire XLSForm (KoboToolbox, ODK) : classeur .xlsx et export CSV des "
                "réponses")
@@ -484,6 +493,7 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
     attributes = parse_attributes(args.attribut)
     by_id = {q["id"]: q for q in mapping.questions}
     attr_specs = {}
+    commune_from = None  # (question column, choice code -> code_insee, matcher)
     for name, key in attributes.items():
         q = by_id.get(key)
         if q is not None and "colonne" not in q:
@@ -494,6 +504,15 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
             spec["valeurs"] = list(mapping.choice_codes[key])
         if q is None:
             mapping.columns.setdefault(key, [key])
+        if name == COMMUNE_ATTRIBUTE and q is not None and q["type"] in ("unique", "echelle"):
+            insee = communes_of_choices(q["choix"], data_dir)
+            if insee and any(k != v for k, v in insee.items()):
+                commune_from = (key, insee, ChoiceMatcher([Choice(c["code"], c["libelle"])
+                                                           for c in q["choix"]]))
+                spec = {"colonne": COMMUNE_CODE_COLUMN, "valeurs": sorted(set(insee.values()))}
+                report.notes.append(f"attribut commune : les choix de {key} sont rapprochés des "
+                                    f"communes du dossier par leur nom ; colonne « {COMMUNE_CODE_COLUMN} » "
+                                    "ajoutée aux réponses")
         attr_specs[name] = spec
 
     responses_name = f"{survey_id}_reponses.csv"
@@ -531,6 +550,10 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
                                      "l'export ; noms essayés : " + ", ".join(mapping.columns[k]) + ")")
                              for k in missing])
         responses = responses_frame(frame, mapping, found, id_column, label)
+        if commune_from is not None:
+            source, insee, matcher = commune_from
+            responses[COMMUNE_CODE_COLUMN] = responses[source].map(
+                lambda v: "" if is_blank(v) else insee.get(matcher.match(v) or "", ""))
         used = set(found.values()) | {id_column}
         dropped = [c for c in header if c not in used]
         renamed = [(v, k) for k, v in found.items() if k != v]
