@@ -353,3 +353,12 @@ def test_commune_question_answers_become_insee_codes(tmp_path, data_copy):
     assert list(survey.respondents["commune"]) == ["62498", "62498", "62510", "62065", "62498", "62498"]
     assert len(selected_ids(survey, {"commune": "62498"})) == 4
     assert validate_dir(data_copy) == []
+
+
+def test_definition_without_its_responses_is_reported_by_validate(tmp_path, data_copy):
+    lss, _ = _files(tmp_path)
+    assert _import(lss, None, data_copy) == 0
+    problems = validate_dir(data_copy)
+    assert [(p.file, p.expected) for p in problems] == [
+        ("partenaires_reponses.csv",
+         "le fichier de réponses nommé par « reponses » dans la définition (absent)")]

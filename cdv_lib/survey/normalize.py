@@ -85,6 +85,10 @@ def read_responses(path: str | Path, *, file_label: str | None = None) -> pd.Dat
     (header = 1, first data row = 2)."""
     path = Path(path)
     label = file_label or path.name
+    if not path.is_file():
+        raise DataError([Problem(label, None, None, str(path),
+                                 "le fichier de réponses nommé par « reponses » dans la définition "
+                                 "(absent)")])
     try:
         from cdv_lib.readers import read_table
     except ImportError:
