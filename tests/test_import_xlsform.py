@@ -168,3 +168,17 @@ def test_commune_choices_become_insee_codes(tmp_path, data_copy):
     assert survey.respondents["commune"].fillna("").tolist() == [
         "62498", "62510", "62498", "", "62498", "62510"]
     assert len(selected_ids(survey, {"commune": "62510"})) == 2
+
+
+def test_questions_inside_a_repeat_are_listed_not_required(tmp_path, data_copy, capsys):
+    rows = K.SURVEY + [("begin_repeat", "membres", "Membres", "Members", ""),
+                       ("text", "membre_nom", "Nom", "Name", ""),
+                       ("integer", "membre_age", "Âge", "Age", ""),
+                       ("end_repeat", "", "", "", "")]
+    form = K.xlsform(tmp_path / "f.xlsx", survey=rows)
+    export = tmp_path / "e.csv"
+    export.write_bytes(K.kobo_csv())
+    assert _import(form, export, data_copy) == 0
+    out = capsys.readouterr().out
+    assert "membre_age (integer, ligne 21) : dans la répétition « membres »" in out
+    assert "membres (begin_repeat" in out

@@ -91,6 +91,7 @@ class FormRow:
     group: tuple[str, ...]
     group_labels: tuple[str, ...]
     table_list: str | None
+    repeat: str | None = None  # enclosing repeat, whose answers are exported apart
 
 
 @dataclass
@@ -203,7 +204,7 @@ def parse_xlsform(path: Path, language: str | None = None, file_label: str | Non
             choices.setdefault(lst, []).append((name, text))
 
     rows: list[FormRow] = []
-    stack: list[tuple[str, str, bool, int]] = []  # (name, label, table_list, row)
+    stack: list[tuple[str, str, bool, int, bool]] = []  # (name, label, table_list, row, repeat)
     problems = []
     for rownum, rec in s_rows:
         raw_type = re.sub(r"\s+", " ", rec.get("type", "")).strip()
@@ -221,7 +222,7 @@ def parse_xlsform(path: Path, language: str | None = None, file_label: str | Non
         appearance = rec.get("appearance", "").strip().lower()
         if base in ("begin_group", "begin group", "begin_repeat", "begin repeat"):
             table_list = "table-list" in appearance and "group" in base
-            stack.append((rec.get("name", ""), text, table_list, rownum))
+            stack.append((rec.get("name", ""), text, table_list, rownum, "repeat" in base))
         if base in ("end_group", "end group", "end_repeat", "end repeat"):
             if not stack:
                 problems.append(Problem(f"{label} (feuille « survey »)", rownum, "type", raw_type,
@@ -231,9 +232,10 @@ def parse_xlsform(path: Path, language: str | None = None, file_label: str | Non
             continue
         in_groups = stack[:-1] if base.startswith("begin") else stack
         table = next((g[0] for g in reversed(in_groups) if g[2]), None)
+        repeat = next((g[0] for g in in_groups if g[4]), None)
         rows.append(FormRow(rownum, base, list_name, or_other, rec.get("name", ""), text,
                             appearance, tuple(g[0] for g in in_groups),
-                            tuple(g[1] for g in in_groups if g[1]), table))
+                            tuple(g[1] for g in in_groups if g[1]), table, repeat))
     if stack:
         problems.append(Problem(f"{label} (feuille « survey »)", stack[-1][3], "type", "begin_group",
                                 f"un end_group fermant le groupe « {stack[-1][0]} »"))
@@ -315,6 +317,12 @@ def map_form(form: Form, *, scales=(), theme: str | None = None,
         t = r.type
         where = f"{r.name} ({t}{' ' + r.list_name if r.list_name else ''}, ligne {r.row})"
         if t in ("begin_group", "begin group"):
+            continue
+        if r.repeat is not None:
+            if t not in NO_DATA:
+                m.dropped.append((f"{r.name} ({t}, ligne {r.row})",
+                                  f"dans la répétition « {r.repeat} » : ses réponses sont "
+                                  "exportées dans une autre feuille ou un autre fichier"))
             continue
         if t in METADATA:
             m.dropped.append((f"{r.name} ({t})", "métadonnée du formulaire, pas une réponse"))
