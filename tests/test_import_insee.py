@@ -154,3 +154,19 @@ def test_cp1252_file(tmp_path, base_data):
     assert _run(_write(tmp_path, encoding="cp1252"), base_data, "--remplacer") == 0
     raw = read_table(base_data / "indicateurs.csv")
     assert "Taux de pauvreté au seuil de 60 %" in set(raw["libelle"])
+
+
+def test_several_files_and_census_prefix(tmp_path, base_data):
+    other = ("CODGEO;LIBGEO;P21_POP;NB_ALLOC22\r\n"
+             "QP001001;Quartier des Tilleuls;2 100;640\r\nQP001002;Quartier du Canal;3 200;s\r\n")
+    files = [_write(tmp_path), _write(tmp_path, other, name="population_caf.csv")]
+    assert main(["import", "insee", *map(str, files), "--to", str(base_data), "--remplacer",
+                 "--sommable", "P_POP", "--sommable", "NB_ALLOC"]) == 0
+    raw = read_table(base_data / "indicateurs.csv")
+    pop = raw[raw["indicateur"] == "P_POP"].set_index("code")
+    assert pop.at["QP001001", "valeur"] == "2 100" and pop.at["QP001001", "annee"] == "2021"
+    caf = raw[raw["indicateur"] == "NB_ALLOC"].set_index("code")
+    assert caf.at["QP001002", "valeur"] == "s" and caf.at["QP001002", "annee"] == "2022"
+    assert {"revenu_median", "P_POP", "NB_ALLOC"} <= set(raw["indicateur"])
+    assert split_variable("P21_POP") == ("P_POP", 2021)
+    assert validate_dir(base_data) == []

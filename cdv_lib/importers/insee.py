@@ -86,11 +86,17 @@ KNOWN = _known()
 
 
 def split_variable(name: str) -> tuple[str, int] | None:
-    """``DISP_MED21`` → ``("DISP_MED", 2021)``; ``None`` when the name does not end with two
-    digits after at least one letter (``CODGEO``, ``LIBGEO``)."""
+    """``DISP_MED21`` → ``("DISP_MED", 2021)``; census variables with the vintage after their
+    prefix too: ``P21_POP`` → ``("P_POP", 2021)``; ``None`` for a name without a vintage
+    (``CODGEO``, ``LIBGEO``)."""
     match = re.fullmatch(r"([A-Za-z][A-Za-z0-9_]*?)_?(\d{2})", name.strip())
     if not match:
-        return None
+        # census variables carry the vintage after their prefix: P21_POP, C21_ACT1564
+        census = re.fullmatch(r"([PC])(\d{2})_([A-Za-z0-9_]+)", name.strip())
+        if census is None:
+            return None
+        yy = int(census.group(2))
+        return f"{census.group(1)}_{census.group(3)}".upper(), (2000 + yy if yy <= 69 else 1900 + yy)
     stem, yy = match.group(1), int(match.group(2))
     if name.strip().endswith(f"_{match.group(2)}"):
         stem = stem.rstrip("_")
