@@ -114,7 +114,7 @@ def test_import_gives_the_counts_computed_by_hand(tmp_path, data_copy, layout, s
 
 def test_report_tables_show_the_hand_counts(tmp_path, data_copy):
     """The tables the gouvernance report renders (same call as cdv batch)."""
-    from cdv_lib.report_tables import survey_tables
+    from cdv_lib.report.questionnaires import survey_tables
 
     lss, csv = _files(tmp_path)
     assert _import(lss, csv, data_copy) == 0

@@ -29,7 +29,7 @@ import pandas as pd
 from cdv_lib import columns as C
 from cdv_lib.errors import DataError, Problem
 from cdv_lib.importers.common import ImportReport, ImportResult, csv_bytes, fail, read_input
-from cdv_lib.readers import parse_decimal
+from cdv_lib.text import parse_numbers
 from cdv_lib.schemas import EPCI_RE, INSEE_RE, QPV_RE
 
 DESCRIPTION = "statistiques INSEE sur les QPV (fichier large, une colonne par indicateur)"
@@ -231,7 +231,7 @@ def wide_to_long(frame: pd.DataFrame, *, file_label: str, source: str | None = N
                 continue
             marker = INSEE_MARKERS.get(text.lower())
             if marker is None:
-                _, bad = parse_decimal(pd.Series([text]))
+                _, bad = parse_numbers(pd.Series([text]))
                 if bool(bad.iloc[0]):
                     problems.append(Problem(file_label, int(row), col, text,
                                             "un nombre (virgule décimale acceptée) ou un marqueur "

@@ -49,7 +49,7 @@ from cdv_lib.importers.common import (
     fail,
     read_input,
 )
-from cdv_lib.readers import parse_decimal
+from cdv_lib.text import parse_numbers
 from cdv_lib.survey.matching import fold, is_blank
 
 DESCRIPTION = ("subventions exportées par les financeurs (ANCT, format SCDL « Subventions » ou "
@@ -165,7 +165,7 @@ def map_rows(frame: pd.DataFrame, mapping: dict, *, file_label: str) -> pd.DataF
     for target, source in mapping["colonnes"].items():
         values = frame[source].map(lambda v: None if is_blank(v) else str(v).strip())
         if target in AMOUNTS:
-            parsed, bad = parse_decimal(values)
+            parsed, bad = parse_numbers(values)
             for row in values.index[bad.to_numpy()]:
                 problems.append(Problem(file_label, int(row), source, values[row],
                                         "un montant (ex. 1 234,50 € ou 1234.5)"))
