@@ -80,7 +80,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="E6EDF4")
 _HEADER_BORDER = Border(bottom=Side(style="medium", color="12355B"))
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _RIGHT = Alignment(horizontal="right", vertical="top")
-_TOP = Alignment(vertical="top")
+_LEFT_TOP = Alignment(horizontal="left", vertical="top")
 MIN_WIDTH, MAX_WIDTH, HEADER_WIDTH = 8, 60, 22
 
 
@@ -226,6 +226,29 @@ class _Widths:
     def apply(self, ws) -> None:
         for col, width in self.widths.items():
             ws.column_dimensions[get_column_letter(col)].width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
+        _fit_row_heights(ws)
+
+
+LINE_HEIGHT = 15.0  # points, one line of the default 11 pt font
+
+
+def _fit_row_heights(ws) -> None:
+    """Row heights for wrapped cells: spreadsheets do not always recompute them on opening
+    (LibreOffice's conversion does not), and wrapped lines would overlap the next row."""
+    import math
+
+    for row in ws.iter_rows():
+        lines = 1
+        for cell in row:
+            if not (cell.alignment is not None and cell.alignment.wrap_text) or cell.value is None:
+                continue
+            width = ws.column_dimensions[cell.column_letter].width or MIN_WIDTH
+            per_line = max(1, int(width * 1.1) - 1)  # characters per line, roughly
+            text_lines = sum(max(1, math.ceil(len(part) / per_line))
+                             for part in str(cell.value).split("\n"))
+            lines = max(lines, text_lines)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
 
 
 def _write_table(ws, row: int, table: ReportTable, scope: str,
@@ -266,7 +289,7 @@ def _write_table(ws, row: int, table: ReportTable, scope: str,
                     shown = len(format_value(value, kind)) if cell.value is not None else 0
                 else:
                     text = "" if cell.value is None else str(cell.value)
-                    cell.alignment = _WRAP_TOP if len(text) > MAX_WIDTH else _TOP
+                    cell.alignment = _WRAP_TOP if len(text) > MAX_WIDTH else _LEFT_TOP
                     shown = len(text)
             widths.see(j, shown)
     end = header_row + 1 + len(table.data)
