@@ -117,8 +117,9 @@ def _mark_tables(root) -> None:
 def _chart_alternatives(root) -> None:
     for img in root.find_all("img"):
         alt = img.get("alt")
-        if alt is not None and alt.strip() and not alt.startswith("No description"):
-            continue
+        auto = img.attrs.pop("data-cdv-alt", None) is not None
+        if alt is not None and not auto and not alt.startswith("No description"):
+            continue  # given by the notebook (alt="" marks a decorative image)
         heading = img.find_previous(["h2", "h3", "h4"])
         title = _heading_text(heading) if heading is not None else ""
         img["alt"] = CHART_ALT.format(title=title) if title else CHART_ALT_DEFAULT

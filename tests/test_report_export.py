@@ -41,6 +41,9 @@ def report_notebook() -> nbformat.NotebookNode:
             new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}),
             new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"},
                        metadata={"image/png": {"alt": "Barres : nutrition 12 actions"}}),
+            new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"},
+                       metadata={"image/png": {"alt": ""}}),  # decorative, said so
+            new_output("display_data", data={"text/html": f'<img src="data:image/png;base64,{PNG}">'}),
         ]),
         new_markdown_cell("## Financements\n\n### Par année\n\nTexte."),
     ])
@@ -89,8 +92,9 @@ def test_report_page_frame():
     assert [("num" in (td.get("class") or [])) for td in masked.find_all("td")] == [False, True, True, True]
 
     alts = [img["alt"] for img in soup.find_all("img")]
-    assert alts[0] == page.CHART_ALT.format(title="Actions de santé")
-    assert alts[1] == "Barres : nutrition 12 actions"
+    auto = page.CHART_ALT.format(title="Actions de santé")
+    assert alts == [auto, "Barres : nutrition 12 actions", "", auto]
+    assert not soup.select("[data-cdv-alt]")
 
 
 def test_short_page_has_no_toc_and_title_fallback():
