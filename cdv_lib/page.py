@@ -114,6 +114,17 @@ def _mark_tables(root) -> None:
                         th["class"] = list(dict.fromkeys([*th.get("class", []), NUM_CLASS]))
 
 
+def mark_tables_html(fragment: str) -> str:
+    """*fragment* (HTML text) with its tables marked as in a report page: ``scope`` on
+    header cells, the ``num`` class on cells showing a figure and on their column headers
+    (for the app's tables, which are not exported by nbconvert)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(fragment, "html.parser")
+    _mark_tables(soup)
+    return str(soup)
+
+
 def _chart_alternatives(root) -> None:
     for img in root.find_all("img"):
         alt = img.get("alt")

@@ -117,3 +117,12 @@ def test_french_helpers():
         assert page.is_numeric_text(text), text
     for text in ("Sport 2024", "QP062901", "s", "62498 Lens"):
         assert not page.is_numeric_text(text), text
+
+
+def test_mark_tables_html_for_fragments():
+    fragment = page.mark_tables_html(TABLE)
+    soup = BeautifulSoup(fragment, "html.parser")
+    assert [("num" in (td.get("class") or [])) for td in soup.tbody.tr.find_all("td")] == [
+        False, True, True, True]
+    assert soup.find("th")["scope"] == "col"
+    assert ".lm-TabBar-tab" in page.stylesheet()  # the app's tab labels
