@@ -40,6 +40,7 @@ def batch_out(tmp_path_factory):
     return out
 
 
+@pytest.mark.browser
 def test_harness_reports_serious_violations(tmp_path):
     require_chromium()
     require_axe()
