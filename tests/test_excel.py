@@ -4,6 +4,8 @@ widths, formula neutralisation, atomic write, and LibreOffice opening it."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 
@@ -269,14 +271,20 @@ def test_libreoffice_opens_the_workbook(embedded_workbooks, tmp_path):
     shutil.copy(path, source / "tableaux.xlsx")
     converted = tmp_path / "converti"
     profile = (tmp_path / "profil").as_uri()
+    # a French locale, as the analysts' spreadsheet: the formats are shown the French way
+    french = {**os.environ, "LANG": "fr_FR.UTF-8", "LC_ALL": "fr_FR.UTF-8"}
     for target in ("pdf", "xlsx"):
         done = subprocess.run(
             [soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
              "--convert-to", target, "--outdir", str(converted), str(source / "tableaux.xlsx")],
-            capture_output=True, text=True, timeout=180)
+            capture_output=True, text=True, timeout=180, env=french)
         assert done.returncode == 0, done.stderr
         assert "Error" not in done.stderr, done.stderr
         assert (converted / f"tableaux.{target}").stat().st_size > 1000
+    if shutil.which("pdftotext"):
+        shown = subprocess.run(["pdftotext", str(converted / "tableaux.pdf"), "-"],
+                               capture_output=True, text=True, timeout=60).stdout
+        assert re.search(r"\d,\d %", shown) and re.search(r"\d{1,3} \d{3} €", shown)
     # what LibreOffice read is what was written: same sheets, links kept, numbers typed
     again = load_workbook(converted / "tableaux.xlsx")
     assert again.sheetnames == load_workbook(path).sheetnames
