@@ -225,7 +225,7 @@ class _Widths:
 
     def apply(self, ws) -> None:
         for col, width in self.widths.items():
-            ws.column_dimensions[get_column_letter(col)].width = max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
+            ws.column_dimensions[get_column_letter(col)].width = max(MIN_WIDTH, width + 2)
         _fit_row_heights(ws)
 
 
@@ -336,7 +336,8 @@ def _write_sheet(ws, sheet: _Sheet, scope: str) -> list[tuple[ReportTable, str]]
 
 SUMMARY_HEADERS = ["Thème", "Tableau", "Feuille", "Base", "Source", "Secret statistique"]
 SUMMARY_HEADER_ROW = 5
-SUMMARY_WIDTHS = {1: 26, 2: 60, 3: 28, 4: 36, 5: 36, 6: 30, 7: 30}  # texts wrap beyond
+# texts wrap beyond; the linked titles are wider (LibreOffice does not wrap a linked cell)
+SUMMARY_WIDTHS = {1: 26, 2: 100, 3: 28, 4: 36, 5: 36, 6: 30, 7: 30}
 
 
 def _write_summary(ws, scope: str, entries: list[tuple[str, _Sheet, ReportTable, str]],
