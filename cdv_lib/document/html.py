@@ -11,6 +11,8 @@ import html
 from collections.abc import Mapping
 
 from cdv_lib.document.model import (
+    HEAD_MESSAGES_ANCHOR,
+    HEAD_MESSAGES_TITLE,
     Document,
     FigureBlock,
     Messages,
@@ -132,9 +134,9 @@ def render_html(doc: Document, *, page_numbers: Mapping[str, int | str] | None =
         _sommaire(doc, page_numbers), "<main>",
     ]
     if doc.head_messages is not None:
-        parts.append('<section class="head-messages" aria-labelledby="essentiel">'
-                     + _messages(doc.head_messages, title="L'essentiel en chiffres",
-                                 heading="h1", heading_id="essentiel")
+        parts.append(f'<section class="head-messages" aria-labelledby="{HEAD_MESSAGES_ANCHOR}">'
+                     + _messages(doc.head_messages, title=HEAD_MESSAGES_TITLE,
+                                 heading="h1", heading_id=HEAD_MESSAGES_ANCHOR)
                      + "</section>")
     for chapter in doc.chapters:
         parts.append(f'<section class="chapter" id="{_e(chapter.anchor)}">')

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from cdv_lib.messages import KeyMessage
 
 
+HEAD_MESSAGES_TITLE = "L'essentiel en chiffres"
+HEAD_MESSAGES_ANCHOR = "essentiel"
+
+
 @dataclass(frozen=True)
 class Paragraph:
     """A sentence or two written from the data (never the analyst's text)."""
@@ -147,7 +151,7 @@ class Document:
 
     def toc(self) -> list[tuple[int, str, str]]:
         """Sommaire entries: ``(level, heading text, anchor)`` for chapters and sections."""
-        out = []
+        out = [(1, HEAD_MESSAGES_TITLE, HEAD_MESSAGES_ANCHOR)] if self.head_messages else []
         for chapter in self.chapters:
             out.append((1, chapter.heading, chapter.anchor))
             out.extend((2, s.title, s.anchor) for s in chapter.sections)

@@ -87,4 +87,13 @@ def markdown_to_html(text: str) -> str:
         url = html.unescape(match.group(1))
         return match.group(0) if _SAFE_LINK.match(url.strip()) else 'href="#"'
 
-    return _HREF.sub(link, out)
+    out = _HREF.sub(link, out)
+    # the block sits inside a chapter section (h1, h2): its own headings come below them
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{_demoted(m.group(2))}", out)
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+
+
+def _demoted(level: str) -> int:
+    return min(6, max(3, int(level) + 2))
