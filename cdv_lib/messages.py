@@ -18,12 +18,13 @@ full year of the contract), else the first year of the table; the end year is ``
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from cdv_lib.formatting import fmt_euro, fmt_evolution, fmt_int, fmt_percent
+from cdv_lib.formatting import NBSP, fmt_euro, fmt_evolution, fmt_int, fmt_percent
 
 MIN_MESSAGES = 3
 MAX_MESSAGES = 6
@@ -49,6 +50,17 @@ class KeyMessage:
     valeur: str
     libelle: str
     table_key: str
+
+
+_SPACE_BEFORE = re.compile(r"[ \u00a0\u202f]+([:;!?»])")
+_SPACE_AFTER = re.compile(r"«[ \u00a0\u202f]+")
+
+
+def french_spacing(text: str) -> str:
+    """French typography: the space before ``: ; ! ? »`` and after ``«`` becomes the
+    no-break space :mod:`cdv_lib.formatting` uses (no line break inside « … » or before a
+    colon). Text without such a space (``10:30``, a URL) is left alone."""
+    return _SPACE_BEFORE.sub(NBSP + r"\1", _SPACE_AFTER.sub("«" + NBSP, text))
 
 
 # --- reading values from a table, secrecy first -------------------------------------------
@@ -477,7 +489,8 @@ def messages_from_tables(tables: Sequence, theme: str, *, commune: str | None = 
     for template in TEMPLATES[theme]:
         message = template(by_key, ctx)
         if message is not None:
-            out.append(message)
+            out.append(KeyMessage(french_spacing(message.texte), message.valeur,
+                                  french_spacing(message.libelle), message.table_key))
     return out[:limit]
 
 

@@ -138,6 +138,11 @@ def test_unknown_commune_and_format_exit_2(tmp_path, capsys):
 # --- PDF and DOCX of the agglomeration (slow: charts, two prints, LibreOffice) ---------------
 
 @pytest.fixture(scope="module")
+def agglo_doc(ds):
+    return build_document(ds, dpi=30)
+
+
+@pytest.fixture(scope="module")
 def agglomeration(tmp_path_factory):
     if not shutil.which("pdftotext") or not Path("/usr/bin/chromium").exists():
         pytest.skip("Chromium et poppler-utils requis")
@@ -148,9 +153,8 @@ def agglomeration(tmp_path_factory):
 
 def _sommaire_numbers(pages: list[str], headings: list[str]) -> dict[str, int]:
     """The page number printed after each heading on the sommaire page(s) of the PDF."""
-    sommaire = next(i for i, p in enumerate(pages) if "Sommaire" in p.splitlines()[:6]
-                    or normalise(p).startswith("Sommaire")
-                    or " Sommaire " in f" {normalise(p)} "[:200])
+    sommaire = next(i for i, p in enumerate(pages)
+                    if "Sommaire" in [normalise(line) for line in p.splitlines()])
     text = " ".join(normalise(p) for p in pages[sommaire:sommaire + 3])
     numbers = {}
     for heading in headings:
@@ -160,38 +164,46 @@ def _sommaire_numbers(pages: list[str], headings: list[str]) -> dict[str, int]:
     return numbers
 
 
+def _check_sommaire(pages: list[str], doc) -> None:
+    """Every chapter and section is listed with a page number, and that page of the PDF
+    starts a line with the heading."""
+    headings = [h for _level, h, _ in doc.toc()]
+    numbers = _sommaire_numbers(pages, headings)
+    chapters = [h for level, h, _ in doc.toc() if level == 1]
+    assert set(chapters) <= set(numbers)
+    first_body = min(numbers.values())
+    for heading, page in numbers.items():
+        assert 1 <= page <= len(pages)
+        assert heading_at_line_start(pages[page - 1], heading), (heading, page)
+        # the first page of the body that holds it
+        assert not any(heading_at_line_start(pages[p], heading)
+                       for p in range(first_body - 1, page - 1)), (heading, page)
+    assert list(numbers.values()) == sorted(numbers.values())
+
+
 @pytest.mark.slow
 @pytest.mark.browser
-def test_pdf_holds_the_published_figures_and_a_right_sommaire(agglomeration, ds):
+def test_pdf_holds_the_published_figures_and_a_right_sommaire(agglomeration, agglo_doc):
     pdf = agglomeration / "rapport_evaluation.pdf"
     pages = page_texts(pdf)
     text = normalise(" ".join(pages))
     for figure in ("5 761 482 €", "47 %", "19 des 36 communes", "21 des 70 associations",
                    "88 actions de santé", "3 918 264 €"):
         assert figure in text, figure
-    doc = build_document(ds, dpi=40)
-    headings = [h for _level, h, _ in doc.toc()]
-    numbers = _sommaire_numbers(pages, headings)
-    chapters = [h for level, h, _ in doc.toc() if level == 1]
-    assert set(chapters) <= set(numbers)
-    for heading, page in numbers.items():
-        assert 1 <= page <= len(pages)
-        assert heading_at_line_start(pages[page - 1], heading), (heading, page)
-    # pages in reading order; chapters start a page of their own
-    assert list(numbers.values()) == sorted(numbers.values())
+    _check_sommaire(pages, agglo_doc)
     # running header and page numbers on the pages after the title page
     assert "Rapport d'évaluation du Contrat de Ville" in pages[3]
     assert re.search(rf"\b4 / {len(pages)}\b", pages[3])
 
 
 @pytest.mark.slow
-def test_docx_structure_and_libreoffice_conversion(agglomeration, ds, tmp_path):
+def test_docx_structure_and_libreoffice_conversion(agglomeration, agglo_doc, tmp_path):
     import docx
 
     path = agglomeration / "rapport_evaluation.docx"
     word = docx.Document(str(path))
     heading1 = [p.text for p in word.paragraphs if p.style.name == "Heading 1"]
-    doc = build_document(ds, dpi=40)
+    doc = agglo_doc
     assert heading1 == [h for level, h, _ in doc.toc() if level == 1]
     assert len(word.tables) == len(doc.tables)
     assert any("5 761 482 €" in c.text.replace("\u00a0", " ")
@@ -226,6 +238,8 @@ def test_lens_document(tmp_path, capsys):
     text = normalise(" ".join(page_texts(folder / "rapport_62498.pdf")))
     assert "Lens (62498)" in text
     assert "550 150 €" in text
+    _check_sommaire(page_texts(folder / "rapport_62498.pdf"),
+                    build_document(load_dataset(), "62498", dpi=40))
     from cdv_lib.commands import audit  # the document passes the secrecy audit
 
     assert cli.main(["audit", str(folder)]) == 0

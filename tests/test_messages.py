@@ -184,6 +184,15 @@ def test_key_messages_accepts_prebuilt_tables_and_a_bare_dataset():
     assert _plain(msgs[0].texte).startswith("Les financements mobilisés ont augmenté de 47 %")
 
 
+def test_sentences_follow_french_spacing(ds):
+    from cdv_lib.messages import french_spacing
+
+    assert french_spacing("Premier financeur : État « x » ; 10:30 ?") == (
+        f"Premier financeur{NBSP}: État «{NBSP}x{NBSP}»{NBSP}; 10:30{NBSP}?")
+    for m in key_messages(ds, "finances") + key_messages(ds, "participation"):
+        assert " :" not in m.texte and "« " not in m.texte and " »" not in m.texte
+
+
 def test_unknown_theme_is_refused():
     with pytest.raises(ValueError, match="Thème inconnu"):
         messages_from_tables([], "meteo")

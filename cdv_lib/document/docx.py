@@ -31,6 +31,7 @@ from cdv_lib.document.model import (
     TableBlock,
 )
 from cdv_lib.document.narrative import markdown_to_html
+from cdv_lib.messages import french_spacing
 from cdv_lib.report_tables import MISSING_MARK, TEXT
 
 ACCENT = RGBColor(0x0B, 0x4F, 0x8A)
@@ -198,7 +199,7 @@ def _block(word, block) -> None:
     elif isinstance(block, SubHeading):
         word.add_heading(block.text, level=3)
     elif isinstance(block, Paragraph):
-        p = word.add_paragraph(block.text)
+        p = word.add_paragraph(french_spacing(block.text))
         if block.kind == "note":
             p.runs[0].italic = True
     else:
@@ -276,7 +277,8 @@ def _figure(word, block: FigureBlock) -> None:
 def _narrative(word, block: Narrative) -> None:
     if block.markdown is None:
         p = word.add_paragraph()
-        run = p.add_run(f"{TO_WRITE} : {block.label} (texte attendu dans « {block.path} »).")
+        run = p.add_run(french_spacing(f"{TO_WRITE} : {block.label} (texte attendu dans "
+                                       f"« {block.path} »)."))
         run.bold, run.font.color.rgb = True, RGBColor(0xAA, 0x33, 0x33)
         return
     _html_to_docx(word, markdown_to_html(block.markdown))

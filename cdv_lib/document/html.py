@@ -22,7 +22,8 @@ from cdv_lib.document.model import (
     TableBlock,
 )
 from cdv_lib.document.narrative import markdown_to_html
-from cdv_lib.messages import messages_html
+from cdv_lib.formatting import NBSP
+from cdv_lib.messages import french_spacing, messages_html
 from cdv_lib.report_tables import MISSING_MARK, TEXT
 
 TO_WRITE = "À rédiger"
@@ -205,7 +206,7 @@ def _block(block) -> str:
     if isinstance(block, SubHeading):
         return f'<h3 id="{_e(block.anchor)}">{_e(block.text)}</h3>'
     if isinstance(block, Paragraph):
-        return f'<p class="{_e(block.kind)}">{_e(block.text)}</p>'
+        return f'<p class="{_e(block.kind)}">{_e(french_spacing(block.text))}</p>'
     raise TypeError(f"bloc inconnu : {type(block).__name__}")
 
 
@@ -251,6 +252,7 @@ def figure_html(block: FigureBlock) -> str:
 
 def narrative_html(block: Narrative) -> str:
     if block.markdown is None:
-        return (f'<div class="a-rediger" role="note"><strong>{TO_WRITE}</strong> : '
-                f"{_e(block.label)} (texte attendu dans « {_e(block.path)} »).</div>")
+        text = french_spacing(f"{block.label} (texte attendu dans « {block.path} »).")
+        return (f'<div class="a-rediger" role="note"><strong>{TO_WRITE}</strong>{NBSP}: '
+                f"{_e(text)}</div>")
     return f'<div class="narrative">{markdown_to_html(block.markdown)}</div>'
