@@ -74,9 +74,13 @@ _HREF = re.compile(r'href="([^"]*)"')
 
 
 def markdown_to_html(text: str) -> str:
-    """Markdown to HTML with raw HTML escaped (shown as text) and unsafe links dropped."""
+    """Markdown to HTML with raw HTML escaped (shown as text), unsafe links dropped, French
+    spacing (a no-break space before ``: ; ! ? »`` and after ``«``)."""
     import markdown
 
+    from cdv_lib.messages import french_spacing
+
+    text = french_spacing(text)  # no line break before « ; » or inside « … »
     md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
     # raw HTML blocks and inline tags become text
     md.preprocessors.deregister("html_block")
