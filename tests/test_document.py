@@ -244,3 +244,28 @@ def test_lens_document(tmp_path, capsys):
 
     assert cli.main(["audit", str(folder)]) == 0
     assert audit is not None
+
+
+def test_docx_of_the_commune_document(lens):
+    import io
+
+    import docx
+
+    from cdv_lib.document.docx import render_docx
+
+    data = render_docx(lens)
+    word = docx.Document(io.BytesIO(data))
+    assert [p.text for p in word.paragraphs if p.style.name == "Heading 1"] == [
+        h for level, h, _ in lens.toc() if level == 1]
+    assert [p.text for p in word.paragraphs if p.style.name == "Heading 2"] == [
+        h for level, h, _ in lens.toc() if level == 2]
+    assert len(word.tables) == len(lens.tables)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+        settings = archive.read("word/settings.xml").decode("utf-8")
+        styles = archive.read("word/styles.xml").decode("utf-8")
+    assert xml.count('descr="Graphique : ') == len(lens.figures)
+    # schema order of the settings: updateFields before compat
+    assert settings.index("w:updateFields") < settings.index("<w:compat")
+    assert 'w:lang w:val="fr-FR"' in styles
+    assert "À rédiger" in xml

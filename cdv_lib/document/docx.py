@@ -35,6 +35,12 @@ from cdv_lib.messages import french_spacing
 from cdv_lib.report_tables import MISSING_MARK, TEXT
 
 ACCENT = RGBColor(0x0B, 0x4F, 0x8A)
+_SETTINGS_AFTER_UPDATE_FIELDS = (
+    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
+    "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "w:shapeDefaults",
+    "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
 LANGUAGE = "fr-FR"
 
 
@@ -106,7 +112,17 @@ def _setup(word, doc: Document) -> None:
     settings = word.settings.element
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
-    settings.append(update)
+    # the schema fixes the order of the settings: updateFields comes before these
+    after = {qn(t) for t in _SETTINGS_AFTER_UPDATE_FIELDS}
+    successor = next((child for child in settings if child.tag in after), None)
+    if successor is None:
+        settings.append(update)
+    else:
+        successor.addprevious(update)
+    for tag, value in (("w:decimalSymbol", ","), ("w:listSeparator", ";")):
+        element = settings.find(qn(tag))
+        if element is not None:
+            element.set(qn("w:val"), value)
 
 
 def _field(paragraph, instruction: str, shown: str) -> None:
