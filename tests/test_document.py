@@ -269,3 +269,13 @@ def test_docx_of_the_commune_document(lens):
     assert settings.index("w:updateFields") < settings.index("<w:compat")
     assert 'w:lang w:val="fr-FR"' in styles
     assert "À rédiger" in xml
+
+
+def test_a_commune_without_qpv_nor_answers_gets_honest_notes(ds):
+    code = str(ds.communes.loc[~ds.communes["signataire"].astype(bool), "code_insee"].iloc[0])
+    doc = build_document(ds, code, dpi=30)
+    notes = [b.text for b in doc.blocks() if type(b).__name__ == "Paragraph"]
+    assert any("sans donnée pour la commune" in n for n in notes)
+    assert any("sans réponse de la commune" in n for n in notes)
+    assert not any("secret statistique" in n for n in notes)  # nothing was masked
+    assert not any(b.table.fully_masked for b in doc.tables)

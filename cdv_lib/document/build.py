@@ -140,30 +140,40 @@ class _Builder:
         return out
 
     def table_blocks(self, tables: Sequence[ReportTable]) -> list:
-        blocks, hidden_secret, hidden_empty = [], 0, 0
+        """Numbered blocks of *tables*; in a commune's document a table without any figure
+        to show is left out and a sentence says how many and why."""
+        blocks, secret, no_answer, no_data = [], 0, 0, 0
         for table in tables:
             if self.commune is not None and _no_figures(table):
                 if table.fully_masked or table.n_masked:
-                    hidden_secret += 1
+                    secret += 1
+                elif self._is_survey(table):
+                    no_answer += 1
                 else:
-                    hidden_empty += 1
+                    no_data += 1
                 continue
             blocks += self.numbering.blocks(table)
         notes = []
-        if hidden_secret:
+        if secret:
             notes.append(Paragraph(
-                f"{_count(hidden_secret, 'tableau', 'tableaux')} de la commune "
-                f"{'n’est' if hidden_secret == 1 else 'ne sont'} pas "
-                f"{'reproduit' if hidden_secret == 1 else 'reproduits'} : "
-                f"{'ses' if hidden_secret == 1 else 'leurs'} chiffres portent sur moins de "
-                f"{fmt_int(self.threshold)} répondants (secret statistique). Les résultats "
-                "d'ensemble figurent dans le rapport de l'agglomération."))
-        if hidden_empty:
+                f"{_count(secret, 'tableau', 'tableaux')} de la commune "
+                f"{_verb(secret, 'reproduit')} : {'ses' if secret == 1 else 'leurs'} "
+                f"chiffres portent sur moins de {fmt_int(self.threshold)} répondants (secret "
+                "statistique). Les résultats d'ensemble figurent dans le rapport de "
+                "l'agglomération."))
+        if no_answer:
             notes.append(Paragraph(
-                f"{_count(hidden_empty, 'question', 'questions')} sans réponse de la commune "
-                f"{'n’est' if hidden_empty == 1 else 'ne sont'} pas "
-                f"{'reproduite' if hidden_empty == 1 else 'reproduites'}."))
+                f"{_count(no_answer, 'question', 'questions')} sans réponse de la commune "
+                f"{_verb(no_answer, 'reproduite')}."))
+        if no_data:
+            notes.append(Paragraph(
+                f"{_count(no_data, 'tableau', 'tableaux')} sans donnée pour la commune "
+                f"{_verb(no_data, 'reproduit')}."))
         return notes + blocks
+
+    def _is_survey(self, table: ReportTable) -> bool:
+        parts = table.key.split(".")
+        return len(parts) >= 3 and parts[1] in self.ds.questionnaires
 
     def messages(self, themes: Sequence[str], limit: int = 6) -> list:
         per_theme = [messages_from_tables(self.all_tables, th, commune=self.commune,
@@ -449,6 +459,11 @@ def _nothing_for_scope(commune: str | None) -> str:
         return "Aucune donnée n'est disponible pour cette partie."
     return ("Aucun tableau propre à la commune n'est disponible pour cette partie ; les "
             "résultats d'ensemble figurent dans le rapport de l'agglomération.")
+
+
+def _verb(n: int, participle: str) -> str:
+    """« n'est pas reproduit » / « ne sont pas reproduits »."""
+    return f"n’est pas {participle}" if n == 1 else f"ne sont pas {participle}s"
 
 
 def _count(n: int, word: str, plural: str) -> str:
