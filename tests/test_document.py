@@ -279,3 +279,31 @@ def test_a_commune_without_qpv_nor_answers_gets_honest_notes(ds):
     assert any("sans réponse de la commune" in n for n in notes)
     assert not any("secret statistique" in n for n in notes)  # nothing was masked
     assert not any(b.table.fully_masked for b in doc.tables)
+
+
+def test_another_territory_builds_with_what_its_data_hold(tmp_path):
+    """A synthetic contract (another EPCI, one questionnaire « habitants », no meetings, no
+    AMI rules, no narrative block): every chapter is there, empty parts say so."""
+    from cdv_lib import synthetic
+    from cdv_lib.dataset import Dataset
+    from cdv_lib.document.docx import render_docx
+
+    national = synthetic.generate(0, n_epci=3, n_qpv=12, n_programmation=600,
+                                  n_respondents=200)
+    part = national.for_epci(str(national.epci["code_epci"].iloc[1]))
+    ds = Dataset(tmp_path, part["config"], part["communes"], part["qpv"],
+                 part["indicateurs"], part["programmation"], part["actions_sante"],
+                 part["entretiens"], part["perr"], questionnaires={"habitants": part["survey"]})
+    doc = build_document(ds, dpi=30)
+    assert doc.scope == part["config"]["territoire"]
+    chapters = [h for level, h, _ in doc.toc() if level == 1]
+    assert "03 L'évaluation finale" in chapters and chapters[-1] == "Annexes"
+    assert len(doc.missing_narratives) == len(BLOCKS)
+    texts = [getattr(b, "text", "") for b in doc.blocks()]
+    assert "Aucune donnée n'est disponible pour cette partie." in texts  # no AMI rules
+    # no start year in its config: the evolution starts with its first year
+    growth = [m for m in doc.head_messages.messages if m.libelle.startswith("Évolution")]
+    assert growth and "2015" in growth[0].libelle
+    page = render_html(doc)
+    assert "Les questionnaires" in page and "habitants" in page.lower()
+    assert render_docx(doc)[:2] == b"PK"
