@@ -449,14 +449,64 @@ def _ami_rate(t: dict, ctx: _Context) -> KeyMessage | None:
     return KeyMessage(texte, fmt_percent(cap / 100, 0), "Taux maximal de l'AMI", table.key)
 
 
+def _majorities(theme: str, n: int = 2) -> Callable:
+    """Questions of *theme* answered by a majority: « <question> : « <réponse> » pour 57,9 %
+    des 19 répondants. » The *n* largest majorities, single-choice questions only (the
+    tables drawn as ``frequencies``); a table with a masked share says nothing (the masked
+    share could be the largest)."""
+    def template(t: dict, ctx: _Context) -> list[KeyMessage]:
+        found = []
+        for key, table in t.items():
+            if not key.startswith(f"{theme}.") or table.chart != "frequencies":
+                continue
+            if not {"Réponse", "Part", BASE_COLUMN} <= set(table.data.columns):
+                continue
+            j = list(table.data.columns).index("Part")
+            if any(table.is_masked(i, j) for i in range(len(table.data))):
+                continue
+            shares = [_number(table, i, "Part") for i in range(len(table.data))]
+            rows = [i for i, v in enumerate(shares) if v is not None]  # non-response: no share
+            if not rows:
+                continue
+            best = max(rows, key=lambda i: shares[i])
+            if shares[best] <= 0.5 or sum(1 for i in rows if shares[i] == shares[best]) > 1:
+                continue
+            answer = _value(table, best, "Réponse")
+            base = _number(table, best, BASE_COLUMN)
+            if answer is None or base is None or base <= 0:
+                continue
+            question = str(table.titre).strip()
+            texte = (f"{question} « {answer} » pour {fmt_percent(shares[best])} des "
+                     f"{fmt_int(base)} {_plural(base, 'répondant')}.")
+            if not question.endswith("?"):
+                texte = f"{question} : « {answer} » pour {fmt_percent(shares[best])} des " \
+                        f"{fmt_int(base)} {_plural(base, 'répondant')}."
+            found.append((shares[best], KeyMessage(texte, fmt_percent(shares[best]),
+                                                   f"« {answer} » : {_short(question)}", key)))
+        found.sort(key=lambda pair: -pair[0])  # stable: table order among equal shares
+        return [message for _share, message in found[:n]]
+    return template
+
+
+BASE_COLUMN = "Base (n)"
+
+
+def _short(text: str, width: int = 60) -> str:
+    """*text* cut at a word boundary to at most *width* characters, « … » marking the cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return cut + "…"
+
 # theme -> templates, in order of importance
 TEMPLATES: dict[str, tuple[Callable, ...]] = {
     "territoire": (_signatories, _qpv_population, _commune_qpv),
     "finances": (_funding_growth, _funding_year, _top_funder, _top_pillar),
     "ami": (_ami_rate,),
     "gouvernance": (_response_rate("communes", "commune"),
-                    _response_rate("associations", "association")),
-    "participation": (_interviews, _ladder),
+                    _response_rate("associations", "association"), _majorities("gouvernance")),
+    "participation": (_interviews, _ladder, _majorities("participation", 1)),
     "sante": (_health_actions, _health_programming, _health_public),
     "perr": (_perr_status,),
 }
@@ -487,8 +537,8 @@ def messages_from_tables(tables: Sequence, theme: str, *, commune: str | None = 
     by_key = _tables_by_key(tables)
     out = []
     for template in TEMPLATES[theme]:
-        message = template(by_key, ctx)
-        if message is not None:
+        made = template(by_key, ctx)
+        for message in ([] if made is None else made if isinstance(made, list) else [made]):
             out.append(KeyMessage(french_spacing(message.texte), message.valeur,
                                   french_spacing(message.libelle), message.table_key))
     return out[:limit]
@@ -530,8 +580,7 @@ def key_messages(dataset, theme: str | None = None, commune: str | None = None, 
         mine = (list(tables) if tables is not None
                 else theme_tables(dataset, name, ctx.commune, annee=annee))
         per_theme[name] = messages_from_tables(
-            mine, name, commune=ctx.commune, annee=ctx.annee, annee_debut=ctx.annee_debut,
-            limit=len(TEMPLATES[name]))
+            mine, name, commune=ctx.commune, annee=ctx.annee, annee_debut=ctx.annee_debut)
     if theme is not None:
         return per_theme[theme][:limit]
     # round robin: each theme's first message, then the seconds...

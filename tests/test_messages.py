@@ -77,6 +77,10 @@ def test_gouvernance_and_health_sentences(ds):
     gouv = [_plain(m.texte) for m in key_messages(ds, "gouvernance")]
     assert gouv[1] == ("21 des 70 associations interrogées ont répondu au questionnaire de "
                        "l'évaluation (30 %).")
+    assert gouv[2] == ("L'association dispose-t-elle d'un professionnel administratif pour "
+                       "les démarches liées aux subventions ? « Oui » pour 81,0 % des 21 "
+                       "répondants.")
+    assert len(gouv) == 4
     sante = [_plain(m.texte) for m in key_messages(ds, "sante")]
     assert sante[1] == ("La santé dans la programmation est passée de 3 actions (12 337 €) en "
                         "2015 à 22 actions (207 654 €) en 2022, soit 3,6 % du montant accordé.")
@@ -176,6 +180,33 @@ def test_a_masked_amount_prevents_a_first_funder_sentence():
     assert _plain(messages_from_tables([clear], "finances")[0].texte) == (
         "Premier financeur en 2022 : État, avec 70,0 % des financements accordés "
         "(70 € sur 100 €).")
+
+
+def _question(shares, *, masked_row=None, base=20):
+    labels = [f"Choix {i}" for i in range(len(shares))] + ["Non-réponse"]
+    data = pd.DataFrame({"Réponse": labels,
+                         "Effectif": [round(s * base) for s in shares] + [0],
+                         "Part": list(shares) + [np.nan],
+                         "Base (n)": [float(base)] * (len(shares) + 1)})
+    mask = None
+    if masked_row is not None:
+        mask = pd.DataFrame(False, index=data.index, columns=data.columns)
+        mask.loc[masked_row, ["Effectif", "Part"]] = True
+    return ReportTable(key="gouvernance.communes.q1", titre="La question est-elle claire ?",
+                       data=data, formats={"Effectif": "integer", "Part": "percent",
+                                           "Base (n)": "integer"},
+                       mask=mask, chart="frequencies", theme="gouvernance")
+
+
+def test_majority_answer_sentence_and_its_limits():
+    msgs = messages_from_tables([_question([0.65, 0.35])], "gouvernance")
+    assert [_plain(m.texte) for m in msgs] == [
+        "La question est-elle claire ? « Choix 0 » pour 65,0 % des 20 répondants."]
+    assert msgs[0].table_key == "gouvernance.communes.q1"
+    # no majority, a tie, a masked share: nothing
+    assert messages_from_tables([_question([0.5, 0.5])], "gouvernance") == []
+    assert messages_from_tables([_question([0.45, 0.3, 0.25])], "gouvernance") == []
+    assert messages_from_tables([_question([0.65, 0.35], masked_row=1)], "gouvernance") == []
 
 
 def test_key_messages_accepts_prebuilt_tables_and_a_bare_dataset():
