@@ -126,6 +126,7 @@ class _Builder:
                        for theme in SECTION_THEMES}
         self.all_tables = [t for ts in self.tables.values() for t in ts]
         self.placed: set[str] = set()
+        self.said: set[str] = set()  # texts of the chapters' key messages so far
         from cdv_lib.secrecy import threshold
 
         self.threshold = threshold(dataset.config)
@@ -176,8 +177,11 @@ class _Builder:
         return len(parts) >= 3 and parts[1] in self.ds.questionnaires
 
     def messages(self, themes: Sequence[str], limit: int = 6) -> list:
-        per_theme = [messages_from_tables(self.all_tables, th, commune=self.commune,
-                                          annee=self.year, annee_debut=self.start_year)
+        # a chapter does not repeat a message an earlier chapter opened with
+        per_theme = [[m for m in messages_from_tables(self.all_tables, th, commune=self.commune,
+                                                      annee=self.year,
+                                                      annee_debut=self.start_year)
+                      if m.texte not in self.said]
                      for th in themes]
         out, depth = [], 0
         while len(out) < limit and any(len(m) > depth for m in per_theme):
@@ -185,6 +189,7 @@ class _Builder:
                 if depth < len(msgs) and len(out) < limit:
                     out.append(msgs[depth])
             depth += 1
+        self.said.update(m.texte for m in out)
         return [Messages(tuple(out))] if out else []
 
     def narrative(self, name: str):
@@ -498,6 +503,7 @@ def build_document(dataset, commune: str | None = None, *, today: dt.date | None
     doc = Document(title=TITLE, territory=territory, scope=scope, commune=builder.commune,
                    year=builder.year, date=fmt_date(today or dt.date.today()))
     doc.chapters = builder.chapters()
+    builder.said.clear()  # the head sums up the whole document: repeats are expected
     head = builder.messages(["territoire", "finances", "gouvernance", "participation",
                              "sante", "perr"])
     doc.head_messages = head[0] if head else None
