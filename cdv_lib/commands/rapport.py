@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from cdv_lib.batch.atomic import commit, tmp_path
+    from cdv_lib.batch.atomic import clean_stale_tmp, commit, tmp_path
     from cdv_lib.dataset import load_dataset
     from cdv_lib.errors import DataError
     from cdv_lib.paths import DEFAULT_OUT_DIR
@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else DEFAULT_OUT_DIR
     folder = out_dir / "rapport"
     folder.mkdir(parents=True, exist_ok=True)
+    clean_stale_tmp(folder)  # left by an interrupted run
     name = output_name(doc.commune)
     draft = not args.final
     written, temporary, failed = [], [], []
