@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench",
     "params": "params",
     "import": "import_cmd",
+    "rapport": "rapport",
 }
 
 HELP = {
@@ -32,6 +33,7 @@ HELP = {
     "bench": "mesurer les performances (rapports de temps)",
     "params": "générer les fichiers de paramètres papermill",
     "import": "importer des fichiers exportés (LimeSurvey, XLSForm/Kobo, INSEE, subventions)",
+    "rapport": "produire le rapport d'évaluation (HTML, PDF, Word)",
 }
 
 

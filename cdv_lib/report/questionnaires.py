@@ -149,7 +149,7 @@ def as_reference(table: ReportTable, commune_label: str, reason: str) -> ReportT
     own, labelled as the reference, with the sentence saying why."""
     from dataclasses import replace
 
-    return replace(table, titre=f"{table.titre} — résultat de l'agglomération (référence)",
+    return replace(table, titre=f"{table.titre} — agglomération (référence)", reference=True,
                    notes=(f"Les réponses de {commune_label} ne sont pas montrées : {reason} "
                           "Le résultat de toute l'agglomération sert de référence.",
                           *table.notes))

@@ -61,6 +61,9 @@ class ReportTable:
         Theme the table belongs to.
     notes : tuple of str
         Further reading notes (non-responses, how shares are computed...).
+    reference : bool
+        True for the agglomeration's table shown in a commune's report in place of the
+        commune's own (its figures are not the commune's).
     chart : str or None
         Name of the chart drawing this table (a key of :data:`cdv_lib.plots.CHARTS`).
     secret_rule : str
@@ -83,6 +86,7 @@ class ReportTable:
     theme: str = ""
     notes: tuple[str, ...] = ()
     secret_rule: str = ""
+    reference: bool = False
     chart: str | None = field(default=None, compare=False)
     plot_data: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
