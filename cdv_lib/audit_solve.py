@@ -66,6 +66,7 @@ class Roles:
     pairs: list[tuple[int | None, int, int | None]]  # (count, base, share) tied together
     groups: list[int]  # label columns that group rows into blocks (a grid's « Élément »)
     row_label: int | None
+    runs: list[tuple[list[int], int]] = field(default_factory=list)  # wide grid: shares, base
 
 
 def _is_base_header(header: str) -> bool:
@@ -112,6 +113,7 @@ def column_roles(table: Table) -> Roles:
             groups.append(j)
 
     pairs: list[tuple[int | None, int, int | None]] = []
+    runs: list[tuple[list[int], int]] = []
     tied_bases = set()
     j = 0
     while j < width:
@@ -123,6 +125,8 @@ def column_roles(table: Table) -> Roles:
             run.append(run[-1] + 1)
         after = run[-1] + 1
         base = after if kinds.get(after) in ("base", "base_euro") else None
+        if base is not None and len(run) > 1:
+            runs.append((run, base))
         if base is not None:
             for share in run:
                 count = None
@@ -141,7 +145,7 @@ def column_roles(table: Table) -> Roles:
             k -= 1
         if k >= 0 and kinds.get(k) in ("int", "euro"):
             pairs.append((k, base, None))
-    return Roles(labels, kinds, dont, pairs, groups, row_label)
+    return Roles(labels, kinds, dont, pairs, groups, row_label, runs)
 
 
 # --- slots, relations --------------------------------------------------------------------
@@ -329,7 +333,10 @@ def _additivity_relations(model: Model, t: int, evidence: dict[tuple, Evidence])
         nr_rule = "incl"
     else:
         nr_rule = None
+    in_runs = {j for run, _base in roles.runs for j in run}
     for count, base, share in roles.pairs:
+        if count is None and share in in_runs:
+            continue  # a wide grid's columns are levels, their counts run along the rows
         for rows in blocks:
             choices, nr, total, _sub = _block_parts(table, roles, rows)
             if len(choices) < 2:
@@ -391,6 +398,39 @@ def _additivity_relations(model: Model, t: int, evidence: dict[tuple, Evidence])
                     "somme", base_slot, slots + nr_slots, assumed=True,
                     hyp="incl" if nr_rule is None else None,
                     text=what + " (non-réponses comprises)"))
+
+
+def _grid_relations(model: Model, t: int) -> None:
+    """A wide grid (one row per item, one share column per level, then the row's base):
+    the levels' counts add up to the row's base when every fully shown row says so."""
+    table, roles = model.tables[t], model.roles[t]
+    if _MULTIPLE.search(fold(table.notes)):
+        return
+    for run, base in roles.runs:
+        if roles.kinds[base] != "base":
+            continue
+        witnesses, broken = 0, False
+        for row in table.rows:
+            cells = [row[j] for j in run]
+            if all(c.kind == "number" for c in cells) and row[base].kind == "number" \
+                    and row[base].lo > 0:
+                lo, hi = _interval_sum(cells)
+                if lo <= 1 + EPS and hi >= 1 - EPS:
+                    witnesses += 1
+                else:
+                    broken = True
+        if broken or not witnesses:
+            continue
+        for r, row in enumerate(table.rows):
+            slots = [("latent", t, r, j) for j in run]
+            if not all(s in model.latent for s in slots) or row[base].kind not in (
+                    "number", "secret"):
+                continue
+            if not any(row[j].kind == "secret" for j in run) and row[base].kind != "secret":
+                continue
+            model.relations.append(Relation(
+                "somme", (t, r, base), slots, assumed=True,
+                text=f"les parts de la ligne s'additionnent à 100 % de « {table.headers[base]} »"))
 
 
 def _total_relations(model: Model, t: int) -> None:
@@ -515,7 +555,7 @@ def _scope_relations(model: Model) -> None:
                     text=(f"« {agglo_table.headers[col]} » de l'agglomération = somme des "
                           "communes (leurs bases font celle de l'agglomération)") if exact else
                     (f"« {agglo_table.headers[col]} » : la somme des communes ne dépasse pas "
-                     "l'agglomération")))
+                     "celle de l'agglomération")))
 
 
 def _partition(model: Model, a: int, communes: list[int], index, key, base: int) -> bool:
@@ -545,6 +585,7 @@ def build_model(tables: Sequence[Table]) -> Model:
     evidence = collect_evidence(tables, roles)
     for t in range(len(tables)):
         _additivity_relations(model, t, evidence)
+        _grid_relations(model, t)
         _total_relations(model, t)
         _dont_relations(model, t)
     _scope_relations(model)
@@ -815,12 +856,23 @@ def solve(model: Model) -> list[Recovery]:
     """The masked cells of the model's tables that only one value fits."""
     recoveries: list[Recovery] = []
     found: dict[Slot, tuple[float, float]] = {}
+    contradicted = set()
+    for rel in model.relations:
+        if rel.hyp and not any(model.is_var(s) for s in [rel.target, *rel.terms]):
+            coefs, lo, hi, _ = _constraints(model, [rel], {})[0]
+            if lo > EPS or hi < -EPS:
+                contradicted.add((rel.target[0], rel.hyp))
     for variables, relations in _components(model):
-        if not any(s[0] != "latent" for s in variables):
-            continue
-        hyps = sorted({r.hyp for r in relations if r.hyp}) or [None]
+        if not any(s[0] != "latent" or model.cell(s[1:]).kind == "secret" for s in variables):
+            continue  # only counts behind shown shares: nothing hidden to recover
+        # one reading of non-responses for the whole component (the same question at
+        # several scopes); a reading the shown figures contradict is out
+        hyps = ["excl", "incl"] if any(r.hyp for r in relations) else [None]
+        touched = {s[1] if s[0] == "latent" else s[0] for s in variables}
         results = []
         for hyp in hyps:
+            if hyp and any((t, hyp) in contradicted for t in touched):
+                continue
             chosen = [r for r in relations if r.hyp in (None, hyp)]
             bounds = _solve(model, chosen, variables)
             if bounds is not None:
@@ -921,6 +973,11 @@ def _explain(model: Model, relations: list[Relation], values) -> dict[Slot, str]
         for rel in relations:
             slots = [rel.target, *rel.terms]
             if rel.op != "=":
+                text = _render_bound(model, rel, known, unknown)
+                if text:
+                    explained[text[0]] = text[1]
+                    unknown.discard(text[0])
+                    progress = True
                 continue
             open_ = [s for s in slots if model.is_var(s) and s not in explained]
             if len(open_) != 1 or open_[0] not in unknown:
@@ -938,6 +995,29 @@ def _explain(model: Model, relations: list[Relation], values) -> dict[Slot, str]
         explained[slot] = ("seule valeur compatible avec : " + " ; ".join(
             dict.fromkeys(involved)) + f" → {_show(model, slot, known)}")
     return explained
+
+
+def _render_bound(model: Model, rel: Relation, known, unknown):
+    """``x ≤ T − (shown others) = 0`` for a term pinned at zero by an upper bound."""
+    target = _num(model, rel.target, known)
+    if math.isnan(target[1]):
+        return None
+    for slot in rel.terms:
+        if slot not in unknown or known[slot][1] > EPS:
+            continue
+        others = [s for s in rel.terms if s != slot]
+        shown = [s for s in others if not model.is_var(s) or s in known]
+        rest = sum(_num(model, s, known)[0] for s in shown)
+        if target[1] - rest > EPS:
+            continue
+        where = ""
+        if rel.kind == "echelle":
+            where = f" ; agglomération : {_place(model.tables[rel.target[0]])}"
+        listed = _listing([_show(model, s, known) for s in shown], rest)
+        minus = f" − ({listed})" if len(shown) > 1 else (f" − {listed}" if shown else "")
+        return slot, (f"{_name(model, slot)} ≤ {_show(model, rel.target, known)}{minus} = 0 "
+                      f"({rel.text}{where}) → 0")
+    return None
 
 
 def _name(model: Model, slot: Slot) -> str:
@@ -979,17 +1059,32 @@ def _render(model: Model, rel: Relation, slot: Slot, known) -> str:
                 f"(part arrondie) → {value}")
     terms = [_show(model, s, known) for s in rel.terms]
     scope_note = ""
+    if rel.kind in ("partition", "echelle"):
+        total = sum(_num(model, s, known)[0] for s in rel.terms if s != slot)
     if rel.kind == "partition":
-        files = sorted({model.tables[s[0]].file for s in rel.terms})
-        scope_note = (f" (agglomération : {model.tables[rel.target[0]].file} ; communes : "
+        files = sorted({_place(model.tables[s[0]]) for s in rel.terms})
+        scope_note = (f" (agglomération : {_place(model.tables[rel.target[0]])} ; communes : "
                       f"{', '.join(files)})")
     if slot == rel.target:
-        return f"{name} = {' + '.join(terms)} = {value} ({rel.text}){scope_note}"
+        total = sum(_num(model, s, known)[0] for s in rel.terms)
+        return f"{name} = {_listing(terms, total)} = {value} ({rel.text}){scope_note}"
     others = [_show(model, s, known) for s in rel.terms if s != slot]
+    total = sum(_num(model, s, known)[0] for s in rel.terms if s != slot)
     target = _show(model, rel.target, known)
-    rest = f" − ({' + '.join(others)})" if len(others) > 1 else (
+    rest = f" − ({_listing(others, total)})" if len(others) > 1 else (
         f" − {others[0]}" if others else "")
     return f"{name} = {target}{rest} = {value} ({rel.text}){scope_note}"
+
+
+def _place(table: Table) -> str:
+    return f"{table.file}, feuille « {table.sheet} »" if table.sheet else table.file
+
+
+def _listing(values: list[str], total: float) -> str:
+    """``14 + 12 + 10``, or the sum alone for long lists."""
+    if len(values) <= 8:
+        return " + ".join(values)
+    return f"somme de {len(values)} valeurs, {_fr(total)}"
 
 
 def _num(model: Model, slot: Slot, known) -> tuple[float, float]:
