@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 SECRET_MARK = "s"
@@ -32,11 +33,16 @@ _COMMUNE_IN_LABEL = re.compile(r"\((\d{5}|2[AB]\d{3})\)\s*$")
 _SCOPE_NOTE = re.compile(r"^\s*P[ée]rim[èe]tre\s*:\s*(.+)$", re.IGNORECASE)
 
 
-def fold(text: object) -> str:
-    """Lower case without accents, spaces collapsed (to compare labels and headers)."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
+@lru_cache(maxsize=65536)
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(plain.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def fold(text: object) -> str:
+    """Lower case without accents, spaces collapsed (to compare labels and headers)."""
+    return _fold(str(text))
 
 
 @dataclass(frozen=True)
@@ -153,29 +159,27 @@ def is_commune_scope(scope: str | None) -> bool:
 
 # --- HTML -------------------------------------------------------------------------------
 
-def _cell_text(tag) -> str:
-    return " ".join(tag.get_text(" ", strip=True).split())
+def _text(element) -> str:
+    return " ".join(" ".join(element.itertext()).split())
 
 
 def _html_rows(table) -> tuple[list[str], list[list[str]]]:
     """Header texts and body rows (colspans expanded); several header rows are joined."""
     header_rows: list[list[str]] = []
     body: list[list[str]] = []
-    for tr in table.find_all("tr"):
-        if tr.find_parent("table") is not table:
-            continue
+    for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
+        tags = tr.xpath("./th|./td")
         cells = []
-        for cell in tr.find_all(["th", "td"], recursive=False):
+        for cell in tags:
             try:
                 span = max(1, min(50, int(cell.get("colspan", 1))))
             except (TypeError, ValueError):
                 span = 1
-            cells.extend([_cell_text(cell)] * span)
+            cells.extend([_text(cell)] * span)
         if not cells:
             continue
-        in_head = tr.find_parent("thead") is not None
-        if in_head or (not body and not header_rows and all(
-                c.name == "th" for c in tr.find_all(["th", "td"], recursive=False))):
+        in_head = tr.getparent().tag == "thead"
+        if in_head or (not body and not header_rows and all(c.tag == "th" for c in tags)):
             header_rows.append(cells)
         else:
             body.append(cells)
@@ -191,31 +195,35 @@ def _html_rows(table) -> tuple[list[str], list[list[str]]]:
     return headers, body
 
 
+_HEADING_PATH = "|".join(f".//{h}" for h in _HEADINGS)
+_PRECEDING_HEADING = ("preceding::*[" + " or ".join(f"self::{h}" for h in _HEADINGS)
+                      + "][1]")
+
+
 def _html_title_notes(table) -> tuple[str, str]:
-    section = table.find_parent("section")
+    sections = table.xpath("ancestor::section[1]")
+    section = sections[0] if sections else None
     title, notes = "", []
     caption = table.find("caption")
     if caption is not None:
-        notes.append(_cell_text(caption))
+        notes.append(_text(caption))
     if section is not None:
-        heading = section.find(_HEADINGS)
-        if heading is not None:
-            title = _cell_text(heading)
-        notes += [_cell_text(p) for p in section.find_all("p")]
+        headings = section.xpath(_HEADING_PATH)
+        if headings:
+            title = _text(headings[0])
+        notes += [_text(p) for p in section.xpath(".//p")]
     if not title:
-        heading = table.find_previous(_HEADINGS)
-        if heading is not None:
-            title = _cell_text(heading)
+        headings = table.xpath(_PRECEDING_HEADING)
+        if headings:
+            title = _text(headings[0])
         elif caption is not None:
-            title = _cell_text(caption)
+            title = _text(caption)
     if section is None:
-        sibling = table.find_next_sibling()
-        for _ in range(6):
-            if sibling is None or sibling.name in ("table", *_HEADINGS):
+        for k, sibling in enumerate(table.itersiblings()):
+            if k >= 6 or sibling.tag in ("table", *_HEADINGS):
                 break
-            if sibling.name == "p":
-                notes.append(_cell_text(sibling))
-            sibling = sibling.find_next_sibling()
+            if sibling.tag == "p":
+                notes.append(_text(sibling))
     return title.replace("¶", "").strip(), " ".join(notes)
 
 
@@ -234,13 +242,20 @@ def _drop_row_numbers(headers: list[str], rows: list[list[Cell]]):
 
 def read_html(path: Path, name: str, scope: str | None) -> tuple[list[Table], FileText]:
     """Tables and free text of an HTML page (scripts and styles ignored)."""
-    from bs4 import BeautifulSoup
+    from lxml import etree
+    from lxml import html as lxml_html
 
-    soup = BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "lxml")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        root = lxml_html.fromstring(text) if text.strip() else None
+    except (etree.ParserError, ValueError):
+        root = None
+    if root is None:
+        return [], FileText([("texte", "")])
+    for tag in root.xpath("//script|//style|//noscript|//template"):
+        tag.drop_tree()
     tables = []
-    for t_index, html_table in enumerate(soup.find_all("table"), start=1):
+    for t_index, html_table in enumerate(root.iter("table"), start=1):
         headers, body = _html_rows(html_table)
         if not body:
             continue
@@ -249,8 +264,7 @@ def read_html(path: Path, name: str, scope: str | None) -> tuple[list[Table], Fi
         headers, rows = _drop_row_numbers(headers, rows)
         tables.append(Table(name, t_index, title, headers, rows, notes, scope,
                             family=f"html:{path.name}"))
-    text = FileText([("texte", soup.get_text(" ", strip=True))])
-    return tables, text
+    return tables, FileText([("texte", " ".join(" ".join(root.itertext()).split()))])
 
 
 # --- Excel ------------------------------------------------------------------------------

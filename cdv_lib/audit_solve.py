@@ -1010,13 +1010,16 @@ def _render_bound(model: Model, rel: Relation, known, unknown):
         rest = sum(_num(model, s, known)[0] for s in shown)
         if target[1] - rest > EPS:
             continue
-        where = ""
         if rel.kind == "echelle":
+            head = f"{_show(model, rel.target, known)} (agglomération)"
+            minus = f" − {_fr(rest)} (autres communes)" if shown else ""
             where = f" ; agglomération : {_place(model.tables[rel.target[0]])}"
-        listed = _listing([_show(model, s, known) for s in shown], rest)
-        minus = f" − ({listed})" if len(shown) > 1 else (f" − {listed}" if shown else "")
-        return slot, (f"{_name(model, slot)} ≤ {_show(model, rel.target, known)}{minus} = 0 "
-                      f"({rel.text}{where}) → 0")
+        else:
+            head = _show(model, rel.target, known)
+            listed = _listing([_show(model, s, known) for s in shown], rest)
+            minus = f" − ({listed})" if len(shown) > 1 else (f" − {listed}" if shown else "")
+            where = ""
+        return slot, (f"{_name(model, slot)} ≤ {head}{minus} = 0 ({rel.text}{where}) → 0")
     return None
 
 
@@ -1073,6 +1076,9 @@ def _render(model: Model, rel: Relation, slot: Slot, known) -> str:
     target = _show(model, rel.target, known)
     rest = f" − ({_listing(others, total)})" if len(others) > 1 else (
         f" − {others[0]}" if others else "")
+    if rel.kind == "partition":
+        target = f"{target} (agglomération)"
+        rest = f" − {_fr(total)} (autres communes : {_listing(others, total)})"
     return f"{name} = {target}{rest} = {value} ({rel.text}){scope_note}"
 
 
