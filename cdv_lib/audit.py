@@ -61,7 +61,8 @@ def _fold(text: str) -> str:
     return fold(text)
 
 
-def _deny_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern]]:
+def deny_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern]]:
+    """Word-boundary, accent- and case-insensitive patterns of *names*."""
     patterns = []
     for name in names:
         name = str(name).strip()
@@ -142,10 +143,36 @@ def recover(tables: Sequence[Table]) -> list[Finding]:
     return findings
 
 
-def _read(path: Path, rel: str, scope: str | None) -> tuple[list[Table], FileText]:
+def _read(path: Path, rel: str, scope: str | None, family: str = ""):
     if path.suffix.lower() == ".xlsx":
         return read_xlsx(path, rel)
-    return read_html(path, rel, scope)
+    return read_html(path, rel, scope, family=family)
+
+
+def _scan_file(tables: list[Table], texts: FileText, *, file: str, threshold: int,
+               deny) -> list[Finding]:
+    findings: list[Finding] = []
+    for table in tables:
+        findings += scan_bases(table, threshold=threshold)
+    for location, text in texts.texts:
+        findings += scan_text(text, file=file, location=location, threshold=threshold,
+                              deny=deny)
+    return findings
+
+
+def scan_html(path: Path, *, threshold: int, deny) -> list[Finding]:
+    """Small bases and denied names in one HTML file (no recomputation: that needs the
+    whole output, see :func:`audit_dir`). *deny* comes from :func:`deny_patterns`."""
+    path = Path(path)
+    tables, texts = read_html(path, path.name, None)
+    return _scan_file(tables, texts, file=path.name, threshold=threshold, deny=deny)
+
+
+def scan_xlsx(path: Path, *, threshold: int, deny) -> list[Finding]:
+    """Small bases and denied names in one workbook (no recomputation)."""
+    path = Path(path)
+    tables, texts = read_xlsx(path, path.name)
+    return _scan_file(tables, texts, file=path.name, threshold=threshold, deny=deny)
 
 
 def output_files(out_dir: str | Path) -> list[Path]:
@@ -166,20 +193,18 @@ def audit_dir(out_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD,
     a workbook's sheets are compared through their « Périmètre » lines.
     """
     out_dir = Path(out_dir)
-    deny = _deny_patterns(deny_list)
+    deny = deny_patterns(deny_list)
     findings: list[Finding] = []
     tables: list[Table] = []
     for path in output_files(out_dir):
         rel = str(path.relative_to(out_dir))
         parent = path.parent.relative_to(out_dir)
-        scope = str(parent) if str(parent) not in ("", ".") else None
-        file_tables, texts = _read(path, rel, scope)
+        # out/<scope>/<theme>.html: the same file name in sibling folders, several scopes
+        scope = parent.name if str(parent) not in ("", ".") else None
+        family = f"{parent.parent}/{path.name}"
+        file_tables, texts = _read(path, rel, scope, family)
         tables += file_tables
-        for table in file_tables:
-            findings += scan_bases(table, threshold=threshold)
-        for location, text in texts.texts:
-            findings += scan_text(text, file=rel, location=location, threshold=threshold,
-                                  deny=deny)
+        findings += _scan_file(file_tables, texts, file=rel, threshold=threshold, deny=deny)
     findings += recover(tables)
     return findings
 

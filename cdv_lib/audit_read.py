@@ -240,8 +240,10 @@ def _drop_row_numbers(headers: list[str], rows: list[list[Cell]]):
     return [headers[j] for j in keep], [[r[j] for j in keep] for r in rows]
 
 
-def read_html(path: Path, name: str, scope: str | None) -> tuple[list[Table], FileText]:
-    """Tables and free text of an HTML page (scripts and styles ignored)."""
+def read_html(path: Path, name: str, scope: str | None, *,
+              family: str = "") -> tuple[list[Table], FileText]:
+    """Tables and free text of an HTML page (scripts and styles ignored). Tables of the same
+    *family* (by default the file name) at several scopes are compared."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -263,7 +265,7 @@ def read_html(path: Path, name: str, scope: str | None) -> tuple[list[Table], Fi
         rows = [[parse_text(c) for c in r] for r in body]
         headers, rows = _drop_row_numbers(headers, rows)
         tables.append(Table(name, t_index, title, headers, rows, notes, scope,
-                            family=f"html:{path.name}"))
+                            family=f"html:{family or path.name}"))
     return tables, FileText([("texte", " ".join(" ".join(root.itertext()).split()))])
 
 

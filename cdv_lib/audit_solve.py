@@ -29,6 +29,7 @@ dropped.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -48,7 +49,8 @@ _NR_EXCLUDED = re.compile(r"non[- ]?reponses? (?:sont |est )?exclue", re.IGNOREC
 _NR_INCLUDED = re.compile(r"non[- ]?reponses? (?:sont |est )?(?:incluse|comprise)|"
                           r"y compris (?:les )?non[- ]?reponse", re.IGNORECASE)
 _NR_LABEL = re.compile(r"^(?:non[- ]?reponses?|sans reponse|non renseigne(?:e|s|es)?|nr)$")
-_TOTAL_LABEL = re.compile(r"^(?:total|ensemble|total general|tous|toutes)(?:\b.*)?$")
+_TOTAL_LABEL = re.compile(r"^(?:total|ensemble|total general|ensemble des repondants|"
+                          r"tous|toutes|total \S.*)$")
 _BASE_HEADERS = {"n (base)", "effectif de base", "repondants", "nombre de repondants"}
 _SHARE_HEADER = re.compile(r"^(?:part|taux|%|pourcentage|proportion)\b")
 _EURO_HEADER = re.compile(r"montant|\(€\)|euros?\b")
@@ -162,7 +164,9 @@ class Relation:
     target: Slot
     terms: list[Slot]
     op: str = "="
-    hyp: str | None = None  # "excl"/"incl": holds if non-responses are excluded/included
+    # (what, "excl"/"incl"): holds if non-responses are excluded from / included in the
+    # base ("base") or the total row ("total")
+    hyp: tuple[str, str] | None = None
     assumed: bool = False  # true when it rests on a reading (additivity), not on arithmetic
     share: Cell | None = None
     text: str = ""  # what the reader knows, in French
@@ -391,12 +395,12 @@ def _additivity_relations(model: Model, t: int, evidence: dict[tuple, Evidence])
             if nr_rule in (None, "excl"):
                 model.relations.append(Relation(
                     "somme", base_slot, slots, assumed=True,
-                    hyp="excl" if nr_rule is None else None,
+                    hyp=("base", "excl") if nr_rule is None else None,
                     text=what + " (non-réponses exclues)"))
             if nr_rule in (None, "incl") and nr_slots is not None:
                 model.relations.append(Relation(
                     "somme", base_slot, slots + nr_slots, assumed=True,
-                    hyp="incl" if nr_rule is None else None,
+                    hyp=("base", "incl") if nr_rule is None else None,
                     text=what + " (non-réponses comprises)"))
 
 
@@ -436,26 +440,42 @@ def _grid_relations(model: Model, t: int) -> None:
 def _total_relations(model: Model, t: int) -> None:
     table, roles = model.tables[t], model.roles[t]
     figures = [j for j, k in roles.kinds.items() if k in ("int", "euro", "dec")]
+    # a « Total » row: the sum of the rows of its block, non-responses in or out; a reading
+    # that a fully shown column contradicts is out, and the row with it if none holds
+    blocks = []
+    holds = {"excl": True, "incl": True}
     for rows in _blocks(table, roles):
-        choices, nr, total, sub = _block_parts(table, roles, rows)
+        choices, nr, total, _sub = _block_parts(table, roles, rows)
         if len(total) != 1 or not choices:
             continue
+        blocks.append((choices, nr, total[0]))
         for j in figures:
-            slots = [(t, r, j) for r in choices]
-            target = (t, total[0], j)
-            if not model.usable(target) or not all(model.usable(s) for s in slots):
+            cells = [table.rows[r][j] for r in choices]
+            nr_cells = [table.rows[r][j] for r in nr]
+            tcell = table.rows[total[0]][j]
+            if not all(c.kind == "number" for c in cells + nr_cells + [tcell]):
                 continue
-            cells = [model.cell(s) for s in slots]
-            tcell = model.cell(target)
-            if all(c.kind == "number" for c in cells + [tcell]):
-                continue  # nothing hidden
-            known = [c for c in cells if c.kind == "number"]
-            if tcell.kind == "number" and known and _interval_sum(known)[0] > tcell.hi + EPS:
-                continue
-            model.relations.append(Relation(
-                "total", target, slots, assumed=True,
-                text=f"la ligne « {table.rows[total[0]][roles.row_label].text} » est la "
-                     f"somme des lignes (colonne « {table.headers[j]} »)"))
+            for hyp, terms in (("excl", cells), ("incl", cells + nr_cells)):
+                lo, hi = _interval_sum(terms)
+                if not (lo <= tcell.hi + EPS and hi >= tcell.lo - EPS):
+                    holds[hyp] = False
+    readings = [h for h, ok in holds.items() if ok]
+    for choices, nr, total_row in blocks:
+        for j in figures:
+            target = (t, total_row, j)
+            variants = [(None, [(t, r, j) for r in choices])] if not nr else [
+                (h, [(t, r, j) for r in (choices if h == "excl" else choices + nr)])
+                for h in readings]
+            for hyp, slots in variants:
+                if not model.usable(target) or not all(model.usable(s) for s in slots):
+                    continue
+                if not any(model.is_var(s) for s in slots + [target]):
+                    continue
+                hyp = None if not nr or len(readings) == 1 else ("total", hyp)
+                model.relations.append(Relation(
+                    "total", target, slots, hyp=hyp, assumed=True,
+                    text=f"la ligne « {table.rows[total_row][roles.row_label].text} » est la "
+                         f"somme des lignes (colonne « {table.headers[j]} »)"))
     # a « Total » column: the sum of the figure columns before it, checked on shown rows
     for jt in figures:
         if not _TOTAL_LABEL.match(fold(table.headers[jt])):
@@ -867,13 +887,16 @@ def solve(model: Model) -> list[Recovery]:
             continue  # only counts behind shown shares: nothing hidden to recover
         # one reading of non-responses for the whole component (the same question at
         # several scopes); a reading the shown figures contradict is out
-        hyps = ["excl", "incl"] if any(r.hyp for r in relations) else [None]
+        # (sums to the base, total rows): each reading is tried
+        dims = sorted({r.hyp[0] for r in relations if r.hyp})
+        combos = [{(d, v) for d, v in zip(dims, values)}
+                  for values in itertools.product(("excl", "incl"), repeat=len(dims))]
         touched = {s[1] if s[0] == "latent" else s[0] for s in variables}
         results = []
-        for hyp in hyps:
-            if hyp and any((t, hyp) in contradicted for t in touched):
+        for combo in combos:
+            if any((t, h) in contradicted for t in touched for h in combo):
                 continue
-            chosen = [r for r in relations if r.hyp in (None, hyp)]
+            chosen = [r for r in relations if r.hyp is None or r.hyp in combo]
             bounds = _solve(model, chosen, variables)
             if bounds is not None:
                 results.append((chosen, bounds))
