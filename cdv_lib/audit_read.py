@@ -279,6 +279,14 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def _is_footer(cells: list[Cell]) -> bool:
+    """A link line right under a table (``← Retour au sommaire``)."""
+    if len(cells) != 1 or cells[0].kind != "text" or cells[0].ref[:1] != "A":
+        return False
+    text = cells[0].text.strip()
+    return bool(text) and (not text[0].isalnum() or "sommaire" in fold(text))
+
+
 def _sheet_blocks(sheet_title: str, grid: list[list[Cell]], name: str, start_index: int,
                   workbook_key: str) -> list[Table]:
     """Table blocks of a sheet: a header row (two or more texts) followed by rows up to an
@@ -311,6 +319,9 @@ def _sheet_blocks(sheet_title: str, grid: list[list[Cell]], name: str, start_ind
         end = i + 1
         while end < n and filled(grid[end]):
             end += 1
+        next_start = end
+        if end - 1 > i + 1 and _is_footer(filled(grid[end - 1])):
+            end -= 1  # « ← Retour au sommaire » under the rows: not a row of the table
         below = []
         k = end
         while k < n and len(below) < 6:
@@ -328,7 +339,7 @@ def _sheet_blocks(sheet_title: str, grid: list[list[Cell]], name: str, start_ind
             tables.append(Table(name, start_index + len(tables), above[0] if above else "",
                                 headers, rows, " ".join(above + below), scope,
                                 sheet=sheet_title, family=f"xlsx:{workbook_key}"))
-        previous_end = i = end
+        previous_end = i = next_start
     return tables
 
 
@@ -353,7 +364,8 @@ def read_xlsx(path: Path, name: str) -> tuple[list[Table], FileText]:
                     cells.append(parsed)
                 grid.append(cells)
             # per-sheet numbering: the reader finds a table by its sheet
-            tables += _sheet_blocks(sheet.title, grid, name, 1, name)
+            # workbooks of the same name in several folders are compared scope by scope
+            tables += _sheet_blocks(sheet.title, grid, name, 1, path.name)
     finally:
         workbook.close()
     return tables, texts

@@ -310,10 +310,12 @@ def _share_relations(model: Model, t: int) -> None:
                 if row[count].kind not in ("number", "secret"):
                     continue
                 slot = (t, r, count)
-            model.relations.append(Relation(
-                "inferieur", (t, r, base), [slot], "<=",
-                text=f"« {table.headers[count] if count is not None else 'effectif'} » ≤ "
-                     f"« {table.headers[base]} »"))
+            # a base without its non-responses can be smaller than their count
+            if not _NR_LABEL.match(_label(table, roles, r)):
+                model.relations.append(Relation(
+                    "inferieur", (t, r, base), [slot], "<=",
+                    text=f"« {table.headers[count] if count is not None else 'effectif'} » ≤ "
+                         f"« {table.headers[base]} »"))
             if s.kind == "number":
                 model.relations.append(Relation(
                     "part", (t, r, base), [slot], share=s,

@@ -374,3 +374,49 @@ def test_random_multiple_choice_tables_give_only_certain_values(tmp_path):
         true = truths[rec.table][rec.row][rec.column]
         assert rec.lo - 1e-9 <= true <= rec.hi + 1e-9
         assert "part arrondie" in rec.equation or "/" in rec.equation
+
+
+def test_non_responses_may_exceed_a_base_that_excludes_them(tmp_path):
+    # nobody answered: base 0, the masked non-responses are not « at most 0 »
+    write_page(tmp_path / "a.html", section(
+        "Q1", SURVEY, [["Oui", 0, "–", 0], ["Non", 0, "–", 0], ["Non-réponse", "s", "–", 0]],
+        notes=["Base : 0 répondants à la question"]))
+    assert recalculs(tmp_path) == []
+
+
+def _scope_workbook(path: Path, scope: str, rows, base: int) -> None:
+    """A workbook laid out per theme sheet: title row, « Périmètre » and caption lines,
+    header, rows, a link back to the Sommaire, two empty rows, the next table."""
+    wb = Workbook()
+    wb.active.title = "Sommaire"
+    wb.active.append(["Sommaire des tableaux"])
+    ws = wb.create_sheet("Gouvernance")
+    for title, table_rows in (("Autre question", [("Oui", base), ("Non", 0)]),
+                              ("La gouvernance convient-elle ?", rows)):
+        ws.append([title])
+        ws.append([f"Périmètre : {scope}"])
+        ws.append(["Base : répondants à la question, non-réponses exclues"])
+        ws.append(SURVEY)
+        for label, n in table_rows:
+            ws.append([label, n, n / base if isinstance(n, int) and base else "s", base])
+            ws.cell(ws.max_row, 3).number_format = "0.0 %"
+        ws.append(["← Retour au sommaire"])
+        ws.append([])
+        ws.append([])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def test_workbooks_per_scope_compared_through_their_perimetre(tmp_path):
+    _scope_workbook(tmp_path / "tableaux.xlsx", "Agglomération",
+                    [("Oui", 10), ("Non", 6), ("Peut-être", 4)], 20)
+    _scope_workbook(tmp_path / "62001" / "tableaux.xlsx", "Angres (62001)",
+                    [("Oui", 6), ("Non", "s"), ("Peut-être", "s")], 10)
+    _scope_workbook(tmp_path / "62002" / "tableaux.xlsx", "Avion (62002)",
+                    [("Oui", 4), ("Non", 3), ("Peut-être", 3)], 10)
+    found = [f for f in recalculs(tmp_path) if "colonne « Effectif »" in f.location]
+    assert sorted((f.file, f.location.split(" (ligne")[0], f.value) for f in found) == [
+        (str(Path("62001") / "tableaux.xlsx"), "feuille « Gouvernance », tableau 2 « La "
+         "gouvernance convient-elle ? », cellule B15", "3"),
+        (str(Path("62001") / "tableaux.xlsx"), "feuille « Gouvernance », tableau 2 « La "
+         "gouvernance convient-elle ? », cellule B16", "1")]
