@@ -69,6 +69,7 @@ class Roles:
     groups: list[int]  # label columns that group rows into blocks (a grid's « Élément »)
     row_label: int | None
     runs: list[tuple[list[int], int]] = field(default_factory=list)  # wide grid: shares, base
+    witnessed: set[tuple[int, int]] = field(default_factory=set)  # (count, base) seen agree
 
 
 def _is_base_header(header: str) -> bool:
@@ -287,13 +288,17 @@ def _share_relations(model: Model, t: int) -> None:
         if share is None:
             continue
         # a share that disagrees with its count and base is not that count's share
-        ok = True
+        ok, witnesses = True, 0
         for row in table.rows:
             c = row[count] if count is not None else None
             s, b = row[share], row[base]
             if c is not None and c.kind == "number" and s.kind == "number" and b.kind == "number":
                 if c.lo > s.hi * b.hi + EPS or c.hi < s.lo * b.lo - EPS:
                     ok = False
+                elif b.lo > 0:
+                    witnesses += 1
+        if ok and witnesses and count is not None:
+            roles.witnessed.add((count, base))
         if not ok:
             roles.pairs[roles.pairs.index((count, base, share))] = (None, base, None)
             continue
@@ -542,12 +547,12 @@ def _scope_relations(model: Model) -> None:
         roles = model.roles[a]
         if not roles.pairs:
             continue
+        # counts of respondents only: a count shown with its share and base somewhere
         columns = {}
-        for count, base, _share in roles.pairs:
-            if roles.kinds[base] == "base":
+        for count, base in roles.witnessed:
+            if roles.kinds[base] == "base" and roles.kinds[count] == "int":
                 columns[base] = base
-                if count is not None and roles.kinds[count] == "int":
-                    columns[count] = base
+                columns[count] = base
         if not columns:
             continue
         index = {}
@@ -578,6 +583,72 @@ def _scope_relations(model: Model) -> None:
                           "communes (leurs bases font celle de l'agglomération)") if exact else
                     (f"« {agglo_table.headers[col]} » : la somme des communes ne dépasse pas "
                      "celle de l'agglomération")))
+
+
+def _link_relations(model: Model) -> None:
+    """Two tables of one file about the same people: a table grouped by a label (codes per
+    actor type, with a base per type) and a distribution over the same labels (interviews
+    per actor type). When every group whose base and count are both shown agrees (two at
+    least), a group's base is that label's count."""
+    by_file: dict[tuple, list[int]] = defaultdict(list)
+    for t, table in enumerate(model.tables):
+        by_file[(table.file, table.sheet, table.scope)].append(t)
+    for members in by_file.values():
+        for b in members:
+            rb = model.roles[b]
+            if not rb.groups:
+                continue
+            group_col = rb.groups[0]
+            bases = {base for _c, base, _s in rb.pairs if rb.kinds[base] == "base"}
+            for base in bases:
+                groups: dict[str, list[int]] = defaultdict(list)
+                for r, row in enumerate(model.tables[b].rows):
+                    groups[fold(row[group_col].text)].append(r)
+                shown_ok = True
+                for rows in groups.values():
+                    shown = {(model.cell((b, r, base)).lo) for r in rows
+                             if model.cell((b, r, base)).kind == "number"}
+                    if len(shown) > 1:
+                        shown_ok = False
+                if not shown_ok or len(groups) < 3:
+                    continue
+                for a in members:
+                    if a == b:
+                        continue
+                    ra = model.roles[a]
+                    if ra.row_label is None or ra.groups:
+                        continue
+                    labels = {fold(row[ra.row_label].text): r
+                              for r, row in enumerate(model.tables[a].rows)}
+                    if not set(groups) <= set(labels):
+                        continue
+                    for count, _base, _share in ra.pairs:
+                        if count is None or (count, _base) not in ra.witnessed:
+                            continue
+                        agree, disagree = 0, 0
+                        for g, rows in groups.items():
+                            cells = [model.cell((b, r, base)) for r in rows]
+                            shown = [c for c in cells if c.kind == "number"]
+                            c_a = model.cell((a, labels[g], count))
+                            if shown and c_a.kind == "number":
+                                if abs(shown[0].lo - c_a.lo) < EPS:
+                                    agree += 1
+                                else:
+                                    disagree += 1
+                        if disagree or agree < 2:
+                            continue
+                        ta, tb = model.tables[a], model.tables[b]
+                        for g, rows in groups.items():
+                            slot_a = (a, labels[g], count)
+                            for r in rows:
+                                slot_b = (b, r, base)
+                                if model.usable(slot_b) and model.usable(slot_a) and (
+                                        model.is_var(slot_a) or model.is_var(slot_b)):
+                                    model.relations.append(Relation(
+                                        "lien", slot_b, [slot_a], assumed=True,
+                                        text=f"« {tb.headers[base]} » du groupe dans « {tb.title} »"
+                                             f" = « {ta.headers[count]} » de la même ligne dans "
+                                             f"« {ta.title} »"))
 
 
 def _partition(model: Model, a: int, communes: list[int], index, key, base: int) -> bool:
@@ -611,6 +682,7 @@ def build_model(tables: Sequence[Table]) -> Model:
         _total_relations(model, t)
         _dont_relations(model, t)
     _scope_relations(model)
+    _link_relations(model)
     return model
 
 
@@ -1093,6 +1165,9 @@ def _render(model: Model, rel: Relation, slot: Slot, known) -> str:
         files = sorted({_place(model.tables[s[0]]) for s in rel.terms})
         scope_note = (f" (agglomération : {_place(model.tables[rel.target[0]])} ; communes : "
                       f"{', '.join(files)})")
+    if len(rel.terms) == 1 and rel.kind in ("lien", "meme_base"):
+        other = rel.terms[0] if slot == rel.target else rel.target
+        return f"{name} = {_show(model, other, known)} ({rel.text})"
     if slot == rel.target:
         total = sum(_num(model, s, known)[0] for s in rel.terms)
         return f"{name} = {_listing(terms, total)} = {value} ({rel.text}){scope_note}"

@@ -420,3 +420,24 @@ def test_workbooks_per_scope_compared_through_their_perimetre(tmp_path):
          "gouvernance convient-elle ? », cellule B15", "3"),
         (str(Path("62001") / "tableaux.xlsx"), "feuille « Gouvernance », tableau 2 « La "
          "gouvernance convient-elle ? », cellule B16", "1")]
+
+
+def test_group_base_is_the_count_of_the_same_label_in_another_table(tmp_path):
+    # interviews per actor type, then codes per actor type with the type's interviews as
+    # base: both tables say how many interviews each type had
+    counts = {"habitant": 14, "association": 12, "élu": 8, "technicien": 6}
+    hidden = {"élu", "technicien"}  # two hidden: the sum to the base alone cannot tell
+    per_type = section("Entretiens par type d'acteur", ["Type d'acteur", "Entretiens", "Part",
+                                                        "Base (n)"],
+                       [[k, "s" if k in hidden else v, "s" if k in hidden else pct(v, 40), 40]
+                        for k, v in counts.items()])
+    codes = section("Codes par type d'acteur", ["Type d'acteur", "Code", "Entretiens", "Part",
+                                                "Base (n)"],
+                    [[k, code, 2, pct(2, v), v] for k, v in counts.items()
+                     for code in ("frein", "levier")],
+                    notes=["Un code cité plusieurs fois dans un entretien compte une fois."])
+    write_page(tmp_path / "agglomeration" / "participation.html", per_type, codes)
+    found = [f for f in recalculs(tmp_path) if "colonne « Entretiens »" in f.location
+             and "tableau 1" in f.location]
+    assert [f.value for f in found] == ["8", "6"]
+    assert all("Codes par type d'acteur" in f.detail for f in found)
