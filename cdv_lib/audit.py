@@ -49,7 +49,7 @@ class Finding:
 
     file: str
     location: str  # "texte", "tableau 2, ligne 3", "feuille « X », cellule B4"...
-    kind: str  # "recalcul", "base" or "nom"
+    kind: str  # "recalcul", "base", "nom" or "lecture" (a file that could not be read)
     value: str
     detail: str
 
@@ -131,7 +131,9 @@ def _value_text(table: Table, rec: Recovery) -> str:
 
 
 def recover(tables: Sequence[Table]) -> list[Finding]:
-    """Masked cells of *tables* that a reader can compute back, as findings."""
+    """Masked cells of *tables* (read by :mod:`cdv_lib.audit_read`) that a reader can
+    compute back, as ``recalcul`` findings: file, table, row, column, the value and the
+    equation that gives it."""
     from cdv_lib.audit_solve import _row_label
 
     model = build_model(tables)
@@ -185,12 +187,27 @@ def output_files(out_dir: str | Path) -> list[Path]:
 
 def audit_dir(out_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD,
               deny_list: Iterable[str] = ()) -> list[Finding]:
-    """Scan every ``.html`` and ``.xlsx`` under *out_dir* (recursively).
+    """Scan every ``.html``/``.htm`` and ``.xlsx`` under *out_dir* (recursively).
 
     Each file's tables are rebuilt from the file; a masked cell that the other cells give
     back is a ``recalcul`` finding (with the equation). The tables of the same file name in
-    sibling folders (``agglomeration/x.html``, ``62498/x.html``) are compared across scopes;
-    a workbook's sheets are compared through their « Périmètre » lines.
+    sibling folders (``agglomeration/x.html``, ``62498/x.html``) are compared across
+    scopes; workbook tables through their « Périmètre » lines (one workbook with every
+    scope, or ``tableaux.xlsx`` in each scope folder).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Output folder (``out/`` of ``cdv batch``); never modified.
+    threshold : int
+        Secrecy threshold: a shown base ``0 < n < threshold`` is a ``base`` finding.
+    deny_list : iterable of str
+        Names that must never appear (``nom`` findings).
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing leaks.
     """
     out_dir = Path(out_dir)
     deny = deny_patterns(deny_list)
@@ -202,7 +219,12 @@ def audit_dir(out_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD,
         # out/<scope>/<theme>.html: the same file name in sibling folders, several scopes
         scope = parent.name if str(parent) not in ("", ".") else None
         family = f"{parent.parent}/{path.name}"
-        file_tables, texts = _read(path, rel, scope, family)
+        try:
+            file_tables, texts = _read(path, rel, scope, family)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is reported
+            findings.append(Finding(rel, "fichier", "lecture", type(error).__name__,
+                                    f"fichier illisible, non vérifié ({error})"))
+            continue
         tables += file_tables
         findings += _scan_file(file_tables, texts, file=rel, threshold=threshold, deny=deny)
     findings += recover(tables)

@@ -441,3 +441,27 @@ def test_group_base_is_the_count_of_the_same_label_in_another_table(tmp_path):
              and "tableau 1" in f.location]
     assert [f.value for f in found] == ["8", "6"]
     assert all("Codes par type d'acteur" in f.detail for f in found)
+
+
+def test_total_row_reading_of_non_responses_checked_on_a_shown_column(tmp_path):
+    # the « Actions » column shows that the total includes the non-response row
+    write_page(tmp_path / "a.html", section(
+        "Actions par public", ["Public", "Actions", "Montant accordé"],
+        [["Jeunes", 5, "s"], ["Seniors", 3, "20 000 €"], ["Non-réponse", 2, "5 000 €"],
+         ["Total", 10, "40 000 €"]]))
+    (found,) = recalculs(tmp_path)
+    assert "15\u00a0000" in found.value
+
+
+def test_a_category_named_like_a_total_is_not_a_total(tmp_path):
+    write_page(tmp_path / "a.html", section(
+        "Actions de santé par public", ["Public", "Actions"],
+        [["Jeunes", 5], ["Seniors", "s"], ["Tous publics", 9]]))
+    assert recalculs(tmp_path) == []
+
+
+def test_unreadable_file_is_reported_not_skipped(tmp_path):
+    (tmp_path / "tableaux.xlsx").write_bytes(b"pas un classeur")
+    findings = audit_dir(tmp_path, threshold=5)
+    assert [(f.file, f.kind) for f in findings] == [("tableaux.xlsx", "lecture")]
+    assert main(["audit", str(tmp_path)]) == 1

@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     parts = [f"{counts[k]} {label}" for k, label in (
         ("recalcul", "case(s) masquée(s) recalculable(s)"),
         ("base", "base(s) sous le seuil"),
-        ("nom", "nom(s) de la liste d'exclusion")) if counts[k]]
+        ("nom", "nom(s) de la liste d'exclusion"),
+        ("lecture", "fichier(s) illisible(s)")) if counts[k]]
     print(f"{len(findings)} anomalie(s) dans {scanned} fichier(s) analysé(s) (seuil {threshold}) : "
           + ", ".join(parts) + ".")
     for finding in findings:
