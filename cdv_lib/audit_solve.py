@@ -112,7 +112,7 @@ def column_roles(table: Table) -> Roles:
     groups = []
     for j in leading[:-1]:
         values = [fold(r[j].text) for r in table.rows]
-        if any(a == b for a, b in zip(values, values[1:])):
+        if any(a == b for a, b in itertools.pairwise(values)):
             groups.append(j)
 
     pairs: list[tuple[int | None, int, int | None]] = []
@@ -953,7 +953,7 @@ def solve(model: Model) -> list[Recovery]:
     contradicted = set()
     for rel in model.relations:
         if rel.hyp and not any(model.is_var(s) for s in [rel.target, *rel.terms]):
-            coefs, lo, hi, _ = _constraints(model, [rel], {})[0]
+            _coefs, lo, hi, _ = _constraints(model, [rel], {})[0]
             if lo > EPS or hi < -EPS:
                 contradicted.add((rel.target[0], rel.hyp))
     for variables, relations in _components(model):
@@ -1126,8 +1126,7 @@ def _name(model: Model, slot: Slot) -> str:
         return f"effectif « {_row_label(model.tables[t], model.roles[t], r)} »"
     t, r, c = slot
     table = model.tables[t]
-    where = "" if model.tables[t] is model.tables[slot[0]] else ""
-    return f"{table.headers[c]} « {_row_label(table, model.roles[t], r)} »{where}"
+    return f"{table.headers[c]} « {_row_label(table, model.roles[t], r)} »"
 
 
 def _part_interval(model: Model, rel: Relation, slot: Slot, known) -> tuple[float, float]:

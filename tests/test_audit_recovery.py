@@ -224,10 +224,10 @@ def test_workbook_blocks_titles_and_cell_references(tmp_path):
     wb.save(tmp_path / "tableaux.xlsx")
     found = recalculs(tmp_path)
     assert [(f.value, f.location.split(" (")[0]) for f in found] == [
-        ("2", "feuille « Participation », tableau 2 « Entretiens par type d'acteur », "
-              "cellule B17"),
-        ("3,6" + NBSP + "%", "feuille « Participation », tableau 2 « Entretiens par type "
-                             "d'acteur », cellule C17")]
+        ("2", ("feuille « Participation », tableau 2 « Entretiens par type d'acteur », "
+               "cellule B17")),
+        ("3,6" + NBSP + "%", ("feuille « Participation », tableau 2 « Entretiens par type "
+                              "d'acteur », cellule C17"))]
     assert "55 − (14 + 12 + 10 + 9 + 8) = 2" in found[0].detail
 
 
@@ -416,10 +416,12 @@ def test_workbooks_per_scope_compared_through_their_perimetre(tmp_path):
                     [("Oui", 4), ("Non", 3), ("Peut-être", 3)], 10)
     found = [f for f in recalculs(tmp_path) if "colonne « Effectif »" in f.location]
     assert sorted((f.file, f.location.split(" (ligne")[0], f.value) for f in found) == [
-        (str(Path("62001") / "tableaux.xlsx"), "feuille « Gouvernance », tableau 2 « La "
-         "gouvernance convient-elle ? », cellule B15", "3"),
-        (str(Path("62001") / "tableaux.xlsx"), "feuille « Gouvernance », tableau 2 « La "
-         "gouvernance convient-elle ? », cellule B16", "1")]
+        (str(Path("62001") / "tableaux.xlsx"), ("feuille « Gouvernance », tableau 2 « La "
+                                                "gouvernance convient-elle ? », cellule B15"),
+         "3"),
+        (str(Path("62001") / "tableaux.xlsx"), ("feuille « Gouvernance », tableau 2 « La "
+                                                "gouvernance convient-elle ? », cellule B16"),
+         "1")]
 
 
 def test_group_base_is_the_count_of_the_same_label_in_another_table(tmp_path):
