@@ -1,12 +1,14 @@
 """Secrecy audit of produced outputs (HTML reports and Excel workbooks), as an outsider.
 
 The audit reads only the files a reader gets (:mod:`cdv_lib.audit_read`), never the
-library's table objects, and looks for three kinds of leaks:
+library's table objects, and looks for three kinds of leaks (a file it cannot read is a
+``lecture`` finding):
 
 * ``recalcul``: a masked cell (``s``) whose value follows from what is shown — sums to a
   base or a total, rounded share × base, differences between the agglomeration's and the
-  communes' tables of the same question (:mod:`cdv_lib.audit_solve`); the finding gives the
-  equation;
+  communes' tables of the same question, a group's base against the same label's count in
+  another table (:mod:`cdv_lib.audit_relations`, :mod:`cdv_lib.audit_solve`); the finding
+  gives the equation;
 * ``base``: a figure whose base is under the secrecy threshold: a printed base ``n = 3`` or
   a number under the threshold in a column headed like a base (``Base (n)``, ``n``,
   ``Répondants``...). Zero bases are not a leak (nothing is said about anybody);
@@ -31,7 +33,8 @@ from cdv_lib.audit_read import (
     read_html,
     read_xlsx,
 )
-from cdv_lib.audit_solve import Recovery, build_model, solve
+from cdv_lib.audit_relations import build_model, row_label
+from cdv_lib.audit_solve import Recovery, fr_number, fr_percent, solve
 
 DEFAULT_THRESHOLD = 5
 
@@ -117,30 +120,26 @@ def recovery_finding(table: Table, roles_row_label: str, rec: Recovery) -> Findi
 
 
 def _value_text(table: Table, rec: Recovery) -> str:
-    from cdv_lib.audit_solve import _fr, _fr_percent
-
     mid = (rec.lo + rec.hi) / 2
     column = [r[rec.column] for r in table.rows]
     if any(c.unit == "%" for c in column) or rec.hi <= 1 and "part" in fold(
             table.headers[rec.column]):
-        return _fr_percent(mid)
+        return fr_percent(mid)
     if rec.lo == rec.hi:
-        return _fr(mid)
+        return fr_number(mid)
     suffix = "\u00a0€" if any(c.unit == "€" for c in column) else ""
-    return f"≈ {_fr(mid)}{suffix} (entre {_fr(rec.lo)} et {_fr(rec.hi)})"
+    return f"≈ {fr_number(mid)}{suffix} (entre {fr_number(rec.lo)} et {fr_number(rec.hi)})"
 
 
 def recover(tables: Sequence[Table]) -> list[Finding]:
     """Masked cells of *tables* (read by :mod:`cdv_lib.audit_read`) that a reader can
     compute back, as ``recalcul`` findings: file, table, row, column, the value and the
     equation that gives it."""
-    from cdv_lib.audit_solve import _row_label
-
     model = build_model(tables)
     findings = []
     for rec in solve(model):
         table = model.tables[rec.table]
-        label = _row_label(table, model.roles[rec.table], rec.row)
+        label = row_label(table, model.roles[rec.table], rec.row)
         findings.append(recovery_finding(table, label, rec))
     return findings
 

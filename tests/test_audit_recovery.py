@@ -15,7 +15,8 @@ from openpyxl import Workbook
 
 from cdv_lib.audit import audit_dir
 from cdv_lib.audit_read import read_html
-from cdv_lib.audit_solve import build_model, solve
+from cdv_lib.audit_relations import build_model
+from cdv_lib.audit_solve import solve
 from cdv_lib.cli import main
 
 NBSP = "\u00a0"
