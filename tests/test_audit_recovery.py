@@ -56,7 +56,7 @@ SURVEY = ["Réponse", "Effectif", "Part", "Base (n)"]
 def leaky_participation(tmp_path):
     """« Entretiens par type d'acteur » as the reports showed it before the secrecy rework:
     the small count and its share masked, the base and the five other counts shown."""
-    from cdv_lib.report_tables import INTEGER, PERCENT, ReportTable
+    from cdv_lib.report.table import INTEGER, PERCENT, ReportTable
 
     counts = [14, 12, 10, 9, 8, 2]
     data = pd.DataFrame({
@@ -72,7 +72,7 @@ def leaky_participation(tmp_path):
                         data=data, formats={"Entretiens": INTEGER, "Part": PERCENT,
                                             "Base (n)": INTEGER},
                         source="Entretiens de l'évaluation (codage)", mask=mask,
-                        theme="participation")
+                        theme="participation", secret_rule="effectifs")
     write_page(tmp_path / "agglomeration" / "participation.html", table.to_html())
     return tmp_path
 
