@@ -13,7 +13,8 @@ and writes, deterministically (same input, same bytes):
 - ``cdv_lib/reference/communes_contours.json.gz``: ``{"meta": {...}, "communes":
   {code_insee: [nom, geometry]}}``,
 - ``cdv_lib/reference/qpv2024.json.gz``: ``{"meta": {...}, "epci": {siren: nom},
-  "qpv": {code_qpv: {"nom", "communes", "epci", "geometry"}}}``,
+  "communes_epci": {code_insee: siren}, "qpv": {code_qpv: {"nom", "communes", "epci",
+  "geometry"}}}``,
 
 geometries encoded by :func:`cdv_lib.geo.encoding.encode_geometry` (lossless at 4 decimals).
 
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                  "communes_sans_epci": sorted(without_epci), "echelle": SCALE,
                  "crs": "WGS84 (lon, lat)"},
         "epci": dict(sorted(epci_names.items())),
+        "communes_epci": dict(sorted(epci_of.items())),
         "qpv": out_qpv})
     print(f"{len(out_communes)} communes : {size_c / 1e6:.1f} Mo ; {len(out_qpv)} QPV : "
           f"{size_q / 1e6:.1f} Mo ; communes de QPV sans EPCI dans la liste : "
