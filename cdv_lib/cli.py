@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "bench": "bench",
     "params": "params",
+    "init": "init",
 }
 
 HELP = {
@@ -30,6 +31,7 @@ HELP = {
     "audit": "rechercher des violations du secret statistique dans des sorties",
     "bench": "mesurer les performances (rapports de temps)",
     "params": "générer les fichiers de paramètres papermill",
+    "init": "créer le dossier de données d'un EPCI à partir des références nationales",
 }
 
 

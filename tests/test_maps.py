@@ -18,7 +18,7 @@ from cdv_lib.style import get_caption, is_empty_chart  # noqa: E402
 
 COMMUNES = pd.DataFrame({
     "code_insee": ["62276", "62401", "62119", "14666"],
-    "nom": ["Douvrin", "Haisnes", "Bruay-la-Buissière", "Sannerville"],
+    "nom": ["Douvrin", "Haisnes", "Béthune", "Sannerville"],
     "population": pd.array([5000, 4500, 21000, 1905], dtype="Int64"),
     "signataire": [True, False, True, False]})
 QPV = pd.DataFrame({
@@ -67,7 +67,7 @@ def test_territory_map_draws_layers_legend_and_lists_the_missing_commune(ax, geo
     assert "Source : IGN Admin Express COG 2018" in caption and "ANCT" in caption
     assert "Sannerville (14666)" in caption and "Sans contour" in caption
     labels = [x.get_text() for x in ax.texts if x.get_gid() == maps.GID_LABEL]
-    assert sorted(labels) == ["Bruay-la-Buissière", "Douvrin"]
+    assert sorted(labels) == ["Béthune", "Douvrin"]
     assert ax.get_aspect() == 1.0
 
 
@@ -134,7 +134,7 @@ def test_describe_choropleth(geo):
                                     label="les subventions par habitant")
     assert text.startswith("Carte de les subventions par habitant pour les 4 communes")
     assert "Valeur la plus élevée : Douvrin, 12,0\u00a0€" in text
-    assert "la plus basse : Bruay-la-Buissière, 0,0\u00a0€" in text
+    assert "la plus basse : Béthune, 0,0\u00a0€" in text
     assert "1 commune sans valeur" in text and "Sannerville" in text
     empty = maps.describe_choropleth(communes, values.assign(valeur=np.nan), label="x")
     assert empty == "Carte de x par commune : données non fournies."
@@ -147,7 +147,7 @@ def test_commune_map_zooms_on_the_commune_and_names_its_qpv(ax, geo):
     assert len(layer.get_paths()) == 3          # 2 neighbours + the commune
     labels = [x.get_text() for x in ax.texts if x.get_gid() == maps.GID_LABEL]
     assert "Quartier Du Mont\nLiébaut" in labels
-    assert legend_labels(ax)[0] == "Bruay-la-Buissière"
+    assert legend_labels(ax)[0] == "Béthune"
     x0, x1 = ax.get_xlim()
     douvrin = t.communes_geo(COMMUNES.iloc[:1])["geometry"][0][0][0]
     # Douvrin (15 km east) is outside the zoom

@@ -15,7 +15,7 @@ from cdv_lib.themes import territoire as th
 
 COMMUNES = ("code_insee;nom;population;signataire;code_epci\n"
             "62276;Douvrin;5000;oui;200072460\n62401;Haisnes;4500;oui;200072460\n"
-            "62119;Bruay-la-Buissière;21000;oui;200072460\n")
+            "62119;Béthune;21000;oui;200072460\n")
 QPV = ("code_qpv;nom;communes;population;autres_communes\n"
        "QN06216M;Quartier Saint-Elie - Fosse 13;62276|62401;1800;62464\n"
        "QN06208M;Quartier Du Mont Liébaut;62119;nd;\n")
