@@ -36,7 +36,8 @@ from cdv_lib import columns as C
 from cdv_lib.formatting import fmt_euro, fmt_int, fmt_number, fmt_percent
 from cdv_lib.geo.reference import COMMUNES_SOURCE, QPV_SOURCE
 from cdv_lib.geo.territory import GEOMETRY, REASON, SOURCE_COLUMN, SOURCE_LOCAL_QPV
-from cdv_lib.style import add_caption, apply_style, show_empty
+from cdv_lib.style import add_caption as _add_caption
+from cdv_lib.style import apply_style, show_empty
 
 __all__ = [
     "NO_DATA",
@@ -181,23 +182,36 @@ def _sources(communes_geo: pd.DataFrame | None, qpv_geo: pd.DataFrame | None) ->
     return " ; ".join(parts)
 
 
-def missing_text(*frames: pd.DataFrame | None) -> list[str]:
+def missing_text(*frames: pd.DataFrame | None, limit: int = 12) -> list[str]:
     """French lines naming the communes and QPV of *frames* that have no geometry
-    (``communes_geo`` / ``qpv_geo`` frames), grouped by reason; ``[]`` when all are drawn."""
+    (``communes_geo`` / ``qpv_geo`` frames), grouped by reason, at most *limit* names per
+    line; ``[]`` when all are drawn."""
     from cdv_lib.geo.territory import missing_geometries
 
     missing = missing_geometries(*[f for f in frames if f is not None])
     lines = []
     for (kind, reason), grp in missing.groupby(["type", REASON], sort=False):
-        names = [f"{n} ({c})" if isinstance(n, str) and n else str(c)
+        names = [f"{n}\u00a0({c})" if isinstance(n, str) and n else str(c)
                  for c, n in zip(grp["code"], grp[C.NOM])]
-        shown = ", ".join(names[:12]) + (f" et {len(names) - 12} autres" if len(names) > 12
-                                         else "")
+        shown = ", ".join(names[:limit]) + (f" et {len(names) - limit} autres"
+                                            if len(names) > limit else "")
         plural = "s" if len(names) > 1 else ""
         label = "commune" if kind == "commune" else "QPV"
         lines.append(f"Sans contour, non dessiné{plural} : {len(names)} {label}"
                      f"{plural if kind == 'commune' else ''} — {reason} : {shown}")
     return lines
+
+
+CAPTION_WIDTH = 120  # characters per caption line under a map
+
+
+def add_caption(ax: Axes, *, source: str | None = None, note=None):
+    """:func:`cdv_lib.style.add_caption` with long lines (lists of communes) wrapped."""
+    import textwrap
+
+    notes = [note] if isinstance(note, str) else list(note or [])
+    wrapped = [textwrap.fill(n, CAPTION_WIDTH, subsequent_indent="  ") for n in notes]
+    return _add_caption(ax, source=source, note=wrapped or None)
 
 
 def _legend(ax: Axes, handles: list, title: str | None = None) -> None:
@@ -326,14 +340,20 @@ def describe_territory_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | N
     n = len(communes_geo)
     signed = _signatory_codes(communes_geo, signatories)
     n_signed = int(communes_geo[C.CODE_INSEE].astype(str).isin(signed).sum())
-    where = f" de {territoire}" if territoire else " du territoire"
+    from cdv_lib.themes.territoire import with_article
+
+    where = f" de {with_article(territoire)}" if territoire else " du territoire"
     parts = [f"Carte des {fmt_int(n)} communes{where}, dont {fmt_int(n_signed)} "
              f"signataire{'s' if n_signed > 1 else ''} (en bleu)"]
     if qpv_geo is not None and len(qpv_geo):
         geo = _geography_label(qpv_geo)
         nq = len(qpv_geo)
+        n_drawn = len(_with_geometry(qpv_geo))
+        drawn = ("en orange" if n_drawn == nq else
+                 f"dont {fmt_int(n_drawn)} dessiné{'s' if n_drawn > 1 else ''} en orange"
+                 if n_drawn else "aucun dessiné faute de contour")
         parts.append(f"{fmt_int(nq)} quartier{'s' if nq > 1 else ''} prioritaire"
-                     f"{'s' if nq > 1 else ''}{' (' + geo + ')' if geo else ''} en orange")
+                     f"{'s' if nq > 1 else ''}{' (' + geo + ')' if geo else ''}, {drawn}")
         shared = qpv_geo[qpv_geo["partage_epci"].fillna(False).astype(bool)] \
             if "partage_epci" in qpv_geo else qpv_geo.iloc[0:0]
         if len(shared):
@@ -378,7 +398,16 @@ def class_breaks(values: pd.Series, n_classes: int = 5, *,
     if len(positive):
         k = max(1, n_classes - len(classes))
         edges = np.unique(np.quantile(positive, np.linspace(0, 1, k + 1)))
-        if len(edges) == 1:
+        if np.all(positive == np.round(positive)):
+            # counts: whole-number classes that do not overlap (2 à 4, 5 à 6, 7 à 10)
+            edges = np.unique(np.round(edges))
+            if len(edges) == 1:
+                classes.append((float(edges[0]), float(edges[0])))
+            else:
+                lows = [edges[0]] + [e + 1 for e in edges[1:-1]]
+                classes += [(float(lo), float(hi)) for lo, hi in zip(lows, edges[1:])
+                            if lo <= hi]
+        elif len(edges) == 1:
             classes.append((float(edges[0]), float(edges[0])))
         else:
             classes += [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:])]
@@ -509,12 +538,16 @@ def describe_choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str 
     vals = pd.to_numeric(merged[column], errors="coerce")
     known = merged[vals.notna()].assign(_v=vals[vals.notna()])
     if known.empty:
-        return f"Carte de {label} par commune : {NO_DATA}."
-    hi = known.sort_values(["_v", C.NOM], ascending=[False, True]).iloc[0]
-    lo = known.sort_values(["_v", C.NOM], ascending=[True, True]).iloc[0]
-    text = (f"Carte de {label} pour les {fmt_int(len(merged))} communes du territoire. "
-            f"Valeur la plus élevée : {hi[C.NOM]}, {fmt(hi['_v'])} ; la plus basse : "
-            f"{lo[C.NOM]}, {fmt(lo['_v'])}.")
+        return f"Carte par commune, {label} : {NO_DATA}."
+    def extreme(value: float) -> str:
+        at = known[known["_v"] == value].sort_values(C.NOM)
+        if len(at) == 1:
+            return f"{at[C.NOM].iloc[0]}, {fmt(value)}"
+        return f"{fmt(value)} ({fmt_int(len(at))} communes)"
+
+    text = (f"Carte des {fmt_int(len(merged))} communes du territoire : {label}. "
+            f"Valeur la plus élevée : {extreme(known['_v'].max())} ; la plus basse : "
+            f"{extreme(known['_v'].min())}.")
     intervals = class_breaks(vals, n_classes, bins=bins)
     text += " Classes : " + " ; ".join(_class_labels(intervals, fmt)) + "."
     n_nan = int(vals.isna().sum())

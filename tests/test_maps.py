@@ -46,6 +46,11 @@ def collections(ax, gid):
     return [c for c in ax.collections if c.get_gid() == gid]
 
 
+def flat(text):
+    """Caption or description text with no-break spaces and wrapped lines made plain."""
+    return text.replace("\u00a0", " ").replace("\n  ", " ")
+
+
 def legend_labels(ax):
     return [text.get_text() for text in ax.get_legend().get_texts()]
 
@@ -63,7 +68,7 @@ def test_territory_map_draws_layers_legend_and_lists_the_missing_commune(ax, geo
     assert len(own.get_paths()) == 1 and len(shared.get_paths()) == 2
     assert legend_labels(ax) == ["Commune signataire", "Autre commune",
                                  "Quartier prioritaire (QPV)", "QPV partagé avec un autre EPCI"]
-    caption = get_caption(ax)
+    caption = flat(get_caption(ax))
     assert "Source : IGN Admin Express COG 2018" in caption and "ANCT" in caption
     assert "Sannerville (14666)" in caption and "Sans contour" in caption
     labels = [x.get_text() for x in ax.texts if x.get_gid() == maps.GID_LABEL]
@@ -92,12 +97,20 @@ def test_describe_territory_map(geo):
     assert "3 quartiers prioritaires (géographie 2024)" in text
     assert "Quartier Saint-Elie - Fosse 13 (QN06216M), partagé avec la CA de Lens - Liévin" \
         in text
-    assert "Sannerville (14666)" in text
+    assert "Sannerville (14666)" in flat(text)
+    only_2015 = t.qpv_geo(QPV.assign(code_qpv=["QP062001", "QP062002", "QP062003"],
+                                     autres_communes=np.nan))
+    text = maps.describe_territory_map(communes, only_2015, territoire="CA de Béthune-Bruay")
+    assert "de la CA de Béthune-Bruay" in text
+    assert "3 quartiers prioritaires (géographie 2015), aucun dessiné faute de contour" in text
 
 
 def test_class_breaks_keep_zero_apart():
+    # counts: whole-number classes that do not overlap
     assert maps.class_breaks(pd.Series([0, 0, 1, 2, 3, 4, np.nan]), 3) == [
-        (0.0, 0.0), (1.0, 2.5), (2.5, 4.0)]
+        (0.0, 0.0), (1.0, 2.0), (3.0, 4.0)]
+    assert maps.class_breaks(pd.Series([0.0, 0.5, 1.5, 4.0]), 3) == [
+        (0.0, 0.0), (0.5, 1.5), (1.5, 4.0)]
     assert maps.class_breaks(pd.Series([np.nan])) == []
     assert maps.class_breaks(pd.Series([5, 5])) == [(5.0, 5.0)]
     assert maps.class_breaks(pd.Series([1, 9]), bins=[0, 5, 10]) == [(0, 5), (5, 10)]
@@ -115,7 +128,7 @@ def test_choropleth_classes_legend_and_missing_value(ax, geo):
     assert ax.get_legend().get_title().get_text() == "Part de la population en QPV"
     assert "QPV partagé avec un autre EPCI" in legend_labels(ax)
     assert collections(ax, maps.GID_QPV)[0].get_facecolors().size == 0  # outlines only
-    assert "Sannerville (14666)" in get_caption(ax)
+    assert "Sannerville (14666)" in flat(get_caption(ax))
 
 
 def test_choropleth_without_data_says_so(ax, geo):
@@ -132,12 +145,15 @@ def test_describe_choropleth(geo):
                            "valeur": [12.0, 3.5, 0.0]})
     text = maps.describe_choropleth(communes, values, unit="euro_habitant",
                                     label="les subventions par habitant")
-    assert text.startswith("Carte de les subventions par habitant pour les 4 communes")
+    assert text.startswith("Carte des 4 communes du territoire : les subventions par habitant.")
     assert "Valeur la plus élevée : Douvrin, 12,0\u00a0€" in text
     assert "la plus basse : Béthune, 0,0\u00a0€" in text
     assert "1 commune sans valeur" in text and "Sannerville" in text
+    ties = maps.describe_choropleth(communes, values.assign(valeur=[1.0, 0.0, 0.0]),
+                                    unit="nombre", label="les actions")
+    assert "la plus basse : 0 (2 communes)" in ties
     empty = maps.describe_choropleth(communes, values.assign(valeur=np.nan), label="x")
-    assert empty == "Carte de x par commune : données non fournies."
+    assert empty == "Carte par commune, x : données non fournies."
 
 
 def test_commune_map_zooms_on_the_commune_and_names_its_qpv(ax, geo):

@@ -1,6 +1,6 @@
 """Territoire: key figures, QPV per commune, context indicators compared across levels.
 
-A QPV may cover several communes (``qpv.communes = "62498|62510"``) and the contract gives
+A QPV may cover several communes (``qpv.communes = "01053|01283"``) and the contract gives
 only its total population. The population living in each commune of such a QPV is not
 known, so it is never split (no pro-rata, no guess):
 
@@ -91,7 +91,8 @@ def _split(cell: object) -> list[str]:
 
 
 def with_article(epci: str) -> str:
-    """``CA de Lens - Liévin`` → ``la CA de Lens - Liévin`` (article of an EPCI name)."""
+    """``CA du Bassin de Bourg-en-Bresse`` → ``la CA du Bassin de Bourg-en-Bresse`` (article of
+    an EPCI name)."""
     name = str(epci).strip()
     first = name.split(" ")[0].split("-")[0]
     if first in {"CA", "CC", "CU", "Communauté", "Métropole", "Agglomération"}:
@@ -415,7 +416,7 @@ def key_figures(communes: pd.DataFrame, qpv: pd.DataFrame,
 
 
 def departement_of(code_insee: str) -> str:
-    """Département code of a commune code: ``62498`` → ``62``, ``2A004`` → ``2A``,
+    """Département code of a commune code: ``01053`` → ``01``, ``2A004`` → ``2A``,
     ``97411`` → ``974``."""
     code = str(code_insee)
     return code[:3] if code.startswith("97") else code[:2]
@@ -453,7 +454,7 @@ def compare_indicators(indicateurs: pd.DataFrame, qpv: pd.DataFrame, communes: p
         Restrict to one QPV, one indicator, one year.
     departement, region : str, optional
         Codes to compare with. By default the département comes from the commune code
-        (``62498`` → ``62``) and the région is the only région present in *indicateurs*
+        (``01053`` → ``01``) and the région is the only région present in *indicateurs*
         (several → ``ValueError`` asking for the parameter).
 
     Returns
