@@ -20,7 +20,8 @@ geometry is never an error: it is listed in the caption under the map
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,6 +41,7 @@ from cdv_lib.style import add_caption as _add_caption
 from cdv_lib.style import apply_style, show_empty
 
 __all__ = [
+    "MapView",
     "NO_DATA",
     "choropleth",
     "class_breaks",
@@ -48,6 +50,7 @@ __all__ = [
     "describe_commune_map",
     "describe_territory_map",
     "missing_text",
+    "report_maps",
     "territory_map",
 ]
 
@@ -214,6 +217,13 @@ def add_caption(ax: Axes, *, source: str | None = None, note=None):
     return _add_caption(ax, source=source, note=wrapped or None)
 
 
+def _empty(ax: Axes, *, title: str | None, message: str) -> Axes:
+    show_empty(ax, title=title, message=message)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return ax
+
+
 def _legend(ax: Axes, handles: list, title: str | None = None) -> None:
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
               title=title, fontsize=9, title_fontsize=9.5, alignment="left")
@@ -302,7 +312,7 @@ def territory_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | None = Non
     qpv = _with_geometry(qpv_geo)
     missing = missing_text(communes_geo, qpv_geo)
     if not len(drawn) and not len(qpv):
-        show_empty(ax, title=title, message="Aucun contour disponible")
+        _empty(ax, title=title, message="Aucun contour disponible")
         add_caption(ax, note=missing)
         return ax
     lat0 = _lat0(list(drawn[GEOMETRY]) + list(qpv[GEOMETRY]))
@@ -443,7 +453,7 @@ def choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str = "valeur
                bins: Iterable[float] | None = None, n_classes: int = 5,
                qpv_geo: pd.DataFrame | None = None, title: str | None = None,
                source: str | None = None, note: str | list[str] | None = None,
-               ax: Axes | None = None) -> Axes:
+               missing_label: str = NOT_GIVEN, ax: Axes | None = None) -> Axes:
     """Communes coloured by classes of a value (light = low, dark = high; ColorBrewer YlGnBu).
 
     Parameters
@@ -464,6 +474,8 @@ def choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str = "valeur
         QPV perimeters drawn as outlines on top.
     title, source, note : optional
         Title, source line (default: geometry sources), extra caption lines.
+    missing_label : str
+        Legend text of the communes without a value (« Non renseigné »).
 
     Returns
     -------
@@ -482,7 +494,7 @@ def choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str = "valeur
     missing = missing_text(geo, qpv_geo)
     notes = ([note] if isinstance(note, str) else list(note or [])) + missing
     if not len(merged) or np.isnan(vals).all():
-        show_empty(ax, title=title, message=f"{label or 'Valeurs'} : {NO_DATA}")
+        _empty(ax, title=title, message=f"{label or 'Valeurs'} : {NO_DATA}")
         add_caption(ax, source=source, note=notes)
         return ax
     drawn_mask = merged[GEOMETRY].notna().to_numpy(bool)
@@ -490,7 +502,7 @@ def choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str = "valeur
     dvals = vals[drawn_mask]
     qpv = _with_geometry(qpv_geo)
     if not len(drawn):
-        show_empty(ax, title=title, message="Aucun contour disponible")
+        _empty(ax, title=title, message="Aucun contour disponible")
         add_caption(ax, source=source, note=notes)
         return ax
     lat0 = _lat0(list(drawn[GEOMETRY]))
@@ -512,7 +524,7 @@ def choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str = "valeur
     nan_members = [p for p, c in zip(paths, classes) if c == -1]
     if nan_members:
         n = len(nan_members)
-        text = f"{NOT_GIVEN} ({fmt_int(n)} commune{'s' if n > 1 else ''})"
+        text = f"{missing_label} ({fmt_int(n)} commune{'s' if n > 1 else ''})"
         ax.add_collection(_collection(nan_members, gid=GID_CLASSES, facecolors="#f4f4f4",
                                       edgecolors="0.6", hatch="...", linewidths=0.5,
                                       zorder=1, label=text))
@@ -545,9 +557,15 @@ def describe_choropleth(geo: pd.DataFrame, values: pd.DataFrame, *, column: str 
             return f"{at[C.NOM].iloc[0]}, {fmt(value)}"
         return f"{fmt(value)} ({fmt_int(len(at))} communes)"
 
-    text = (f"Carte des {fmt_int(len(merged))} communes du territoire : {label}. "
-            f"Valeur la plus élevée : {extreme(known['_v'].max())} ; la plus basse : "
-            f"{extreme(known['_v'].min())}.")
+    text = f"Carte des {fmt_int(len(merged))} communes du territoire : {label}. "
+    if known["_v"].max() == known["_v"].min():
+        n_known = len(known)
+        text += (f"Même valeur, {fmt(known['_v'].max())}, pour "
+                 + (f"les {fmt_int(n_known)} communes renseignées." if n_known > 1
+                    else f"la seule commune renseignée ({known[C.NOM].iloc[0]})."))
+    else:
+        text += (f"Valeur la plus élevée : {extreme(known['_v'].max())} ; la plus basse : "
+                 f"{extreme(known['_v'].min())}.")
     intervals = class_breaks(vals, n_classes, bins=bins)
     text += " Classes : " + " ; ".join(_class_labels(intervals, fmt)) + "."
     n_nan = int(vals.isna().sum())
@@ -607,7 +625,7 @@ def commune_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | None, commun
     geometry = row[GEOMETRY].iloc[0]
     qpv = _with_geometry(mine)
     if geometry is None:
-        show_empty(ax, title=title, message=f"{row[C.NOM].iloc[0]} : contour non disponible")
+        _empty(ax, title=title, message=f"{row[C.NOM].iloc[0]} : contour non disponible")
         add_caption(ax, source=source, note=missing)
         return ax
     lat0 = _lat0([geometry])
@@ -672,3 +690,130 @@ def describe_commune_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | Non
                 + " ; ".join(items) + ".")
     missing = missing_text(row, mine)
     return text + (" " + " ".join(m + "." for m in missing) if missing else "")
+
+
+# --------------------------------------------------------------------------- report maps
+@dataclass
+class MapView:
+    """One map of a report, ready for a notebook, the app or the document.
+
+    ``draw(ax)`` draws it (returns the axes); ``alt`` is its French text alternative;
+    ``missing`` lists what could not be drawn (also in the caption under the map).
+    """
+
+    key: str
+    titre: str
+    alt: str
+    missing: list[str]
+    draw: Callable[[Axes], Axes] = field(repr=False)
+    figsize: tuple[float, float] = (9.0, 6.5)
+
+    def figure(self):
+        """A new matplotlib figure with the map (the caller closes it)."""
+        apply_style()
+        fig, ax = plt.subplots(figsize=self.figsize)
+        self.draw(ax)
+        return fig
+
+    def png(self, dpi: int = 110) -> bytes:
+        """The map as PNG bytes (for HTML, Word or PDF documents)."""
+        import io
+
+        fig = self.figure()
+        try:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        finally:
+            plt.close(fig)
+        return buf.getvalue()
+
+    def to_html(self, heading: str = "h3") -> str:
+        """Escaped HTML: heading, the image with its text alternative as ``alt``, and the text
+        alternative again as a visible description (RGAA: long descriptions adjacent)."""
+        import base64
+        import html
+
+        data = base64.b64encode(self.png()).decode("ascii")
+        return (f'<section class="cdv-map" id="{html.escape(self.key)}">'
+                f"<{heading}>{html.escape(self.titre)}</{heading}>"
+                f'<figure><img src="data:image/png;base64,{data}" '
+                f'alt="{html.escape(self.alt)}" style="max-width:100%">'
+                f'<figcaption class="cdv-map-alt">{html.escape(self.alt)}</figcaption>'
+                "</figure></section>")
+
+
+def report_maps(dataset, commune: str | None = None, *,
+                annee: int | None = None) -> list[MapView]:
+    """The maps of a report.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        From :func:`cdv_lib.dataset.load_dataset` (perimeters: ``qpv.geojson`` of the folder,
+        else the national QPV 2024 reference).
+    commune : str, optional
+        A ``code_insee``: the commune and its QPV; ``None``: the territory map and three
+        choropleths (share of the population in QPV, subsidies per inhabitant in *annee*,
+        health actions per commune).
+    annee : int, optional
+        Year of the subsidies (default ``config.yaml``'s ``annee``, else every year).
+
+    Returns
+    -------
+    list of MapView
+        Keys ``carte.territoire``, ``carte.part_qpv``, ``carte.subventions``,
+        ``carte.actions_sante`` (agglomeration) or ``carte.commune``.
+    """
+    from cdv_lib.geo import territory as geo
+
+    cg = geo.communes_geo(dataset.communes)
+    qg = geo.qpv_geo(dataset.qpv, dataset.qpv_contours)
+    name = str(dataset.config.get("territoire") or "") or None
+    if commune is not None:
+        commune = str(commune)
+        row = cg[cg[C.CODE_INSEE] == commune]
+        if row.empty:
+            raise ValueError(f"Commune « {commune} » absente de la table des communes.")
+        label = str(row[C.NOM].iloc[0])
+        mine = _qpv_of_commune(qg, commune)
+        return [MapView("carte.commune", f"{label} et ses quartiers prioritaires",
+                        describe_commune_map(cg, qg, commune), missing_text(row, mine),
+                        lambda ax: commune_map(cg, qg, commune, ax=ax))]
+    year = annee if annee is not None else dataset.config.get("annee")
+    year_text = f" en {year}" if year is not None else ""
+    share = geo.qpv_share_by_commune(dataset.communes, dataset.qpv)
+    # a commune with a shared QPV has no exact share: its QPV's population is not split
+    share = share.assign(valeur=share["valeur"].where(share["n_qpv_partages"] == 0))
+    funding = geo.funding_per_inhabitant(dataset.communes, dataset.programmation, annee=year)
+    health = geo.health_actions_by_commune(dataset.communes, dataset.actions_sante)
+    share_note = ("La population d'un QPV couvrant plusieurs communes n'est pas répartie "
+                  "entre elles : la part n'est pas calculée pour leurs communes.")
+    funding_note = "Actions intercommunales non attribuées aux communes."
+    views = [
+        MapView("carte.territoire", "Les communes et les quartiers prioritaires",
+                describe_territory_map(cg, qg, territoire=name), missing_text(cg, qg),
+                lambda ax: territory_map(cg, qg, ax=ax)),
+        MapView("carte.part_qpv", "Part de la population vivant en QPV",
+                describe_choropleth(cg, share, unit="ratio",
+                                    label="la part de la population vivant en QPV"),
+                missing_text(cg, qg),
+                lambda ax: choropleth(cg, share, unit="ratio",
+                                      label="Part de la population en QPV", qpv_geo=qg,
+                                      note=share_note, ax=ax,
+                                      missing_label="Non calculable (QPV partagé ou "
+                                                    "population « nd »)")),
+        MapView("carte.subventions", f"Subventions accordées par habitant{year_text}",
+                describe_choropleth(cg, funding, unit="euro_habitant",
+                                    label=f"les subventions accordées par habitant{year_text}"),
+                missing_text(cg),
+                lambda ax: choropleth(cg, funding, unit="euro_habitant",
+                                      label=f"Subventions par habitant{year_text}",
+                                      note=funding_note, ax=ax)),
+        MapView("carte.actions_sante", "Actions de santé déclarées par commune",
+                describe_choropleth(cg, health, unit="nombre",
+                                    label="le nombre d'actions de santé déclarées"),
+                missing_text(cg),
+                lambda ax: choropleth(cg, health, unit="nombre",
+                                      label="Actions de santé déclarées", ax=ax)),
+    ]
+    return views

@@ -118,6 +118,8 @@ def test_funding_per_inhabitant():
     assert out.loc["62401", "valeur"] == 0
     empty = t.funding_per_inhabitant(COMMUNES, empty_frame("programmation"))
     assert empty["valeur"].isna().all()
+    # a year without any line is unknown, not zero
+    assert t.funding_per_inhabitant(COMMUNES, prog, annee=2019)["valeur"].isna().all()
 
 
 def test_health_actions_by_commune():

@@ -207,3 +207,34 @@ def test_holes_stay_holes(reverse_hole):
     h, w = pixels.shape[:2]
     assert pixels[h // 2, w // 2, :3].tolist() == [255, 255, 255]       # the hole is empty
     assert pixels[int(h * 0.9), int(w * 0.1), :3].tolist() == [0, 0, 0]  # the ring is filled
+
+
+def test_report_maps(tmp_path):
+    from cdv_lib.cli import main
+    from cdv_lib.dataset import load_dataset
+
+    folder = tmp_path / "d"
+    assert main(["init", "--epci", "200072460", str(folder), "--annee", "2025"]) == 0
+    ds = load_dataset(folder)
+    views = maps.report_maps(ds)
+    assert [v.key for v in views] == ["carte.territoire", "carte.part_qpv", "carte.subventions",
+                                      "carte.actions_sante"]
+    assert "partagé avec la CA de Lens - Liévin" in views[0].alt
+    assert views[2].alt.endswith("données non fournies.")
+    assert "Même valeur, 0,0\u00a0%, pour les 81 communes renseignées." in views[1].alt
+    fig = views[1].figure()
+    try:
+        ax = fig.axes[0]
+        # every QPV population is « nd »: no share is computed, and the legend says why
+        labels = [c.get_label() for c in ax.collections if c.get_gid() == maps.GID_CLASSES]
+        assert labels[0].replace("\u00a0", " ").startswith("0,0 % (")   # communes without QPV
+        assert labels[-1].startswith("Non calculable (QPV partagé ou population « nd »)")
+        assert len(labels) == 2
+    finally:
+        plt.close(fig)
+    [one] = maps.report_maps(ds, "62276")
+    html = one.to_html()
+    assert one.key == "carte.commune" and 'alt="Carte de Douvrin' in html
+    assert "data:image/png;base64," in html
+    with pytest.raises(ValueError):
+        maps.report_maps(ds, "62498")

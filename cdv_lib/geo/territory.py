@@ -244,8 +244,8 @@ def funding_per_inhabitant(communes: pd.DataFrame, programmation: pd.DataFrame, 
     DataFrame
         ``code_insee``, ``nom``, ``montant_accorde`` (float64, euros; 0 when the commune has
         no line), ``n_actions`` (Int64), ``base_n`` (Int64, population), ``valeur`` (float64,
-        euros per inhabitant). Every value is NaN when the programmation is empty (data not
-        supplied: not the same as no subsidy).
+        euros per inhabitant). Every value is NaN when the programmation (or the year) has no
+        line (data not supplied: not the same as no subsidy).
     """
     from cdv_lib.themes import finances
 
@@ -260,8 +260,13 @@ def funding_per_inhabitant(communes: pd.DataFrame, programmation: pd.DataFrame, 
         out["n_actions"] = pd.array([pd.NA] * len(out), dtype="Int64")
         out["valeur"] = np.nan
         return out
-    totals = finances.totals(prog, C.COMMUNE) if len(prog) else pd.DataFrame(
-        columns=[C.COMMUNE, "montant_accorde", "n_actions"])
+    if not len(prog):
+        # no line in that year: unknown, not zero
+        out["montant_accorde"] = np.nan
+        out["n_actions"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["valeur"] = np.nan
+        return out
+    totals = finances.totals(prog, C.COMMUNE)
     by = {str(k): (m, n) for k, m, n in zip(totals[C.COMMUNE], totals["montant_accorde"],
                                            totals["n_actions"])}
     out["montant_accorde"] = [float(by.get(c, (0.0, 0))[0]) for c in out[C.CODE_INSEE]]
