@@ -16,7 +16,8 @@ and writes, deterministically (same input, same bytes):
   "communes_epci": {code_insee: siren}, "qpv": {code_qpv: {"nom", "communes", "epci",
   "geometry"}}}``,
 
-geometries encoded by :func:`cdv_lib.geo.encoding.encode_geometry` (lossless at 4 decimals).
+geometries encoded by :func:`cdv_lib.geo.encoding.encode_geometry` (lossless at 4 decimals)
+and kept as JSON strings (:func:`~cdv_lib.geo.encoding.dumps_geometry`, decoded on demand).
 
 Usage: ``python scripts/build_geo_reference.py [--shared DIR] [--out DIR]``.
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cdv_lib.geo.encoding import SCALE, encode_geometry  # noqa: E402
+from cdv_lib.geo.encoding import SCALE, dumps_geometry, encode_geometry  # noqa: E402
 
 COMMUNES_SOURCE = ("IGN Admin Express COG 2018, simplifié (gregoiredavid/france-geojson) ; "
                    "codes et noms INSEE COG 2018")
@@ -89,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     out_communes = {}
     for feature in communes["features"]:
         props = feature["properties"]
-        out_communes[str(props["code"])] = [props["nom"], encode_geometry(feature["geometry"])]
+        out_communes[str(props["code"])] = [props["nom"],
+                                            dumps_geometry(encode_geometry(feature["geometry"]))]
     size_c = write_gz_json(args.out / "communes_contours.json.gz", {
         "meta": {"source": COMMUNES_SOURCE, "licence": "Licence Ouverte / Open Licence (Etalab)",
                  "millesime": "COG 2018", "echelle": SCALE, "crs": "WGS84 (lon, lat)"},
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             elif siren not in epcis:
                 epcis.append(siren)
         out_qpv[props["code_qp"]] = {"nom": props["lib_qp"], "communes": codes, "epci": epcis,
-                                     "geometry": encode_geometry(feature["geometry"])}
+                                     "geometry": dumps_geometry(encode_geometry(feature["geometry"]))}
     size_q = write_gz_json(args.out / "qpv2024.json.gz", {
         "meta": {"source": QPV_SOURCE, "licence": "Licence Ouverte 2.0 (ANCT, data.gouv.fr)",
                  "epci_source": "liste Etalab des communes (communes_france.csv)",

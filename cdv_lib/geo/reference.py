@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdv_lib import columns as C
-from cdv_lib.geo.encoding import decode_geometry
+from cdv_lib.geo.encoding import loads_geometry
 
 __all__ = [
     "COMMUNES_SOURCE",
@@ -90,7 +90,7 @@ def commune_geometries(codes=None) -> pd.DataFrame:
     """
     table = _load(COMMUNES_FILE)["communes"]
     wanted = list(table) if codes is None else [str(c).strip().upper() for c in codes]
-    rows = [(code, table[code][0], decode_geometry(table[code][1]))
+    rows = [(code, table[code][0], loads_geometry(table[code][1]))
             for code in dict.fromkeys(wanted) if code in table]
     return pd.DataFrame(rows, columns=[C.CODE_INSEE, C.NOM, "geometry"]).astype(
         {C.CODE_INSEE: object, C.NOM: object})
@@ -132,7 +132,7 @@ def qpv_geometries(codes=None) -> pd.DataFrame:
     """
     data = _load(QPV_FILE)["qpv"]
     wanted = list(data) if codes is None else [str(c).strip().upper() for c in codes]
-    rows = [(code, data[code]["nom"], decode_geometry(data[code]["geometry"]))
+    rows = [(code, data[code]["nom"], loads_geometry(data[code]["geometry"]))
             for code in dict.fromkeys(wanted) if code in data]
     return pd.DataFrame(rows, columns=[C.CODE_QPV, C.NOM, "geometry"]).astype(
         {C.CODE_QPV: object, C.NOM: object})
