@@ -51,6 +51,7 @@ __all__ = [
     "describe_territory_map",
     "missing_text",
     "report_maps",
+    "show_maps",
     "territory_map",
 ]
 
@@ -817,3 +818,12 @@ def report_maps(dataset, commune: str | None = None, *,
                                       label="Actions de santé déclarées", ax=ax)),
     ]
     return views
+
+
+def show_maps(views: Iterable[MapView], *, heading: str = "h3") -> None:
+    """Display maps in a notebook (Jupyter, papermill, Voilà): each as its heading, the image
+    with its text alternative, and the text alternative written out."""
+    from IPython.display import HTML, display
+
+    for view in views:
+        display(HTML(view.to_html(heading=heading)))
