@@ -73,6 +73,7 @@ GID_QPV = "cdv-map-qpv"
 GID_QPV_SHARED = "cdv-map-qpv-partages"
 GID_CLASSES = "cdv-map-classe"
 GID_LABEL = "cdv-map-label"
+GID_OUTSIDE = "cdv-map-hors-territoire"
 _HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
 
@@ -590,8 +591,9 @@ def _qpv_of_commune(qpv_geo: pd.DataFrame | None, commune: str) -> pd.DataFrame:
 
 
 def commune_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | None, commune: str, *,
-                neighbours: bool = True, title: str | None = None,
-                source: str | None = None, ax: Axes | None = None) -> Axes:
+                neighbours: bool = True, outside: pd.DataFrame | None = None,
+                title: str | None = None, source: str | None = None,
+                ax: Axes | None = None) -> Axes:
     """One commune (highlighted), its neighbours of the territory in grey and its QPV with
     their names (a QPV shared with other communes is drawn whole, hatched when it is
     shared with another EPCI).
@@ -602,6 +604,9 @@ def commune_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | None, commun
         From :mod:`cdv_lib.geo.territory`.
     commune : str
         ``code_insee`` of the commune.
+    outside : DataFrame, optional
+        Communes of another EPCI to show for context (``communes_geo`` of the
+        ``autres_communes`` of its QPV), drawn dotted and named.
 
     Returns
     -------
@@ -644,6 +649,17 @@ def commune_map(communes_geo: pd.DataFrame, qpv_geo: pd.DataFrame | None, commun
     if len(others):
         handles.append(Patch(facecolor=OTHER, edgecolor="0.6",
                              label="Autres communes du territoire"))
+    beyond = _with_geometry(outside)
+    if len(beyond):
+        ax.add_collection(_collection(
+            [_path(g, lat0) for g in beyond[GEOMETRY]], gid=GID_OUTSIDE, facecolors="white",
+            edgecolors="0.5", linestyles=":", linewidths=0.8, zorder=1))
+        handles.append(Patch(facecolor="white", edgecolor="0.5", linestyle=":",
+                             label="Commune d'un autre EPCI"))
+        for rec in beyond.itertuples(index=False):
+            x, y = _label_point(getattr(rec, GEOMETRY), lat0)
+            ax.text(x, y, str(rec.nom), fontsize=6.5, ha="center", va="center",
+                    color="0.45", style="italic", zorder=2, clip_on=True, gid=GID_LABEL)
     handles += _draw_qpv(ax, qpv, lat0, labels=True)
     for rec in others.itertuples(index=False):
         x, y = _label_point(getattr(rec, GEOMETRY), lat0)
@@ -777,9 +793,12 @@ def report_maps(dataset, commune: str | None = None, *,
             raise ValueError(f"Commune « {commune} » absente de la table des communes.")
         label = str(row[C.NOM].iloc[0])
         mine = _qpv_of_commune(qg, commune)
+        others = [c for cell in mine.get(C.AUTRES_COMMUNES, pd.Series(dtype=object)).dropna()
+                  for c in str(cell).split(C.MULTI_SEPARATOR) if c]
+        outside = geo.reference_communes_geo(others)
         return [MapView("carte.commune", f"{label} et ses quartiers prioritaires",
                         describe_commune_map(cg, qg, commune), missing_text(row, mine),
-                        lambda ax: commune_map(cg, qg, commune, ax=ax))]
+                        lambda ax: commune_map(cg, qg, commune, outside=outside, ax=ax))]
     year = annee if annee is not None else dataset.config.get("annee")
     year_text = f" en {year}" if year is not None else ""
     share = geo.qpv_share_by_commune(dataset.communes, dataset.qpv)

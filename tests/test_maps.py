@@ -238,3 +238,14 @@ def test_report_maps(tmp_path):
     assert "data:image/png;base64," in html
     with pytest.raises(ValueError):
         maps.report_maps(ds, "62498")
+
+
+def test_commune_map_shows_the_communes_of_the_other_epci(ax, geo):
+    communes, qpv = geo
+    outside = t.reference_communes_geo(["62464", "62464", "99999"])
+    assert outside[["code_insee", "nom"]].values.tolist() == [["62464", "Hulluch"]]
+    maps.commune_map(communes, qpv, "62276", outside=outside, ax=ax)
+    [layer] = collections(ax, maps.GID_OUTSIDE)
+    assert len(layer.get_paths()) == 1
+    assert "Commune d'un autre EPCI" in legend_labels(ax)
+    assert "Hulluch" in [x.get_text() for x in ax.texts if x.get_gid() == maps.GID_LABEL]

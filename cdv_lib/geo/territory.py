@@ -24,6 +24,7 @@ __all__ = [
     "missing_geometries",
     "qpv_geo",
     "qpv_share_by_commune",
+    "reference_communes_geo",
 ]
 
 
@@ -99,6 +100,22 @@ def communes_geo(communes: pd.DataFrame) -> pd.DataFrame:
     out[REASON] = np.where(has, "", "absente des contours COG 2018 (commune nouvelle ou "
                                     "code modifié ?)")
     return out
+
+
+def reference_communes_geo(codes) -> pd.DataFrame:
+    """Communes of the national reference by code (e.g. the communes of another EPCI that a
+    shared QPV covers), with their COG 2018 names and contours.
+
+    Returns
+    -------
+    DataFrame
+        ``code_insee``, ``nom``, ``geometry``, ``source_geometrie``, ``sans_contour``; only the
+        codes found, without duplicates, in the order given.
+    """
+    found = reference.commune_geometries(list(dict.fromkeys(str(c) for c in codes)))
+    found[SOURCE_COLUMN] = SOURCE_REFERENCE_COMMUNES
+    found[REASON] = ""
+    return found
 
 
 def qpv_geo(qpv: pd.DataFrame, contours: pd.DataFrame | None = None) -> pd.DataFrame:
