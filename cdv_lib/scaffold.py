@@ -114,7 +114,9 @@ def scaffold_tables(code_epci: str, reference_communes: pd.DataFrame, *,
     dict
         ``communes`` (``code_insee``, ``nom``, ``population``, ``signataire`` oui/non,
         ``code_epci``) and ``qpv`` (``code_qpv``, ``nom``, ``communes``, ``population`` « nd »,
-        ``autres_communes``, ``partage_avec``; empty when the EPCI has no QPV 2024).
+        ``autres_communes``, ``partage_avec``; empty when the EPCI has no QPV 2024;
+        ``attrs["communes_absentes"]``: (code_qpv, code_insee) of QPV communes absent from
+        the list of communes, not kept).
     """
     from cdv_lib.geo import reference
     from cdv_lib.themes.territoire import communes_of_epci
@@ -126,13 +128,18 @@ def scaffold_tables(code_epci: str, reference_communes: pd.DataFrame, *,
     names = reference.epci_names()
     epci_of = reference.epci_of_communes(
         c for cell in ref_qpv[C.COMMUNES] for c in cell.split(C.MULTI_SEPARATOR))
-    rows = []
+    known = set(reference_communes[C.CODE_INSEE].astype(str).str.zfill(5))
+    rows, dropped = [], []
     for rec in ref_qpv.itertuples(index=False):
         covered = rec.communes.split(C.MULTI_SEPARATOR)
         inside = [c for c in covered if c in mine]
         if not inside:
             continue
-        others = [c for c in covered if c not in mine]
+        # a code of the ANCT list (COG 2024) missing from the list of communes (a more recent
+        # COG: merged commune) belongs to no other EPCI: said in the README, not kept
+        gone = [c for c in covered if c not in mine and c not in known]
+        dropped += [(rec.code_qpv, c) for c in gone]
+        others = [c for c in covered if c not in mine and c in known]
         partners = list(dict.fromkeys(names.get(epci_of.get(c, ""), "") for c in others))
         rows.append({C.CODE_QPV: rec.code_qpv, C.NOM: rec.nom,
                      C.COMMUNES: C.MULTI_SEPARATOR.join(inside), C.POPULATION: "nd",
@@ -154,6 +161,7 @@ def scaffold_tables(code_epci: str, reference_communes: pd.DataFrame, *,
         C.POPULATION: [("" if pd.isna(p) else str(int(p))) for p in communes[C.POPULATION]],
         C.SIGNATAIRE: ["oui" if s else "non" for s in signed],
         C.CODE_EPCI: [str(code_epci)] * len(codes)}, dtype=object)
+    qpv.attrs["communes_absentes"] = dropped
     return {"communes": table, "qpv": qpv}
 
 
@@ -201,6 +209,9 @@ def _readme(name: str, code: str, tables: dict[str, pd.DataFrame], signatories: 
         lines.append(f"  - {rec.code_qpv} {rec.nom} : couvre aussi {rec.autres_communes.replace('|', ', ')}"
                      f" ({rec.partage_avec.replace('|', ', ') or 'autre EPCI'}) — gardé, affiché "
                      "comme partagé.")
+    for code_qpv, code in qpv.attrs.get("communes_absentes", []):
+        lines.append(f"  - {code_qpv} : la commune {code} de la liste de l'ANCT (COG 2024) est "
+                     "absente de la liste des communes (fusionnée depuis ?) : non reprise.")
     lines += [
         "",
         "## À vérifier ou compléter",

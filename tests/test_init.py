@@ -106,3 +106,15 @@ def test_signatories_option(tmp_path):
     assert main(["init", "--epci", BETHUNE, str(tmp_path / "d"), "--signataires",
                  "toutes"]) == 0
     assert load_dataset(tmp_path / "d").communes["signataire"].all()
+
+
+def test_a_qpv_commune_merged_since_is_said_not_kept(tmp_path):
+    # QN09342M covers 93059 (Pierrefitte-sur-Seine, merged into Saint-Denis 93066 since the
+    # ANCT list) and 93066: it is not shared with another EPCI
+    target = tmp_path / "gp"
+    assert main(["init", "--epci", "200054781", str(target)]) == 0
+    qpv = load_dataset(target).qpv.set_index("code_qpv")
+    assert qpv.loc["QN09342M", "communes"] == "93066"
+    assert pd.isna(qpv.loc["QN09342M", "autres_communes"])
+    readme = (target / "LISEZMOI.md").read_text(encoding="utf-8")
+    assert "QN09342M : la commune 93059" in readme and "non reprise" in readme
