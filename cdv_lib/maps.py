@@ -759,8 +759,8 @@ class MapView:
                 "</figure></section>")
 
 
-def report_maps(dataset, commune: str | None = None, *,
-                annee: int | None = None) -> list[MapView]:
+def report_maps(dataset, commune: str | None = None, *, annee: int | None = None,
+                keys: Iterable[str] | None = None) -> list[MapView]:
     """The maps of a report.
 
     Parameters
@@ -774,6 +774,8 @@ def report_maps(dataset, commune: str | None = None, *,
         health actions per commune).
     annee : int, optional
         Year of the subsidies (default ``config.yaml``'s ``annee``, else every year).
+    keys : iterable of str, optional
+        Keep only these maps, in this order (``KeyError`` naming the known keys otherwise).
 
     Returns
     -------
@@ -796,9 +798,10 @@ def report_maps(dataset, commune: str | None = None, *,
         others = [c for cell in mine.get(C.AUTRES_COMMUNES, pd.Series(dtype=object)).dropna()
                   for c in str(cell).split(C.MULTI_SEPARATOR) if c]
         outside = geo.reference_communes_geo(others)
-        return [MapView("carte.commune", f"{label} et ses quartiers prioritaires",
-                        describe_commune_map(cg, qg, commune), missing_text(row, mine),
-                        lambda ax: commune_map(cg, qg, commune, outside=outside, ax=ax))]
+        return _only([MapView("carte.commune", f"{label} et ses quartiers prioritaires",
+                              describe_commune_map(cg, qg, commune), missing_text(row, mine),
+                              lambda ax: commune_map(cg, qg, commune, outside=outside,
+                                                     ax=ax))], keys)
     year = annee if annee is not None else dataset.config.get("annee")
     year_text = f" en {year}" if year is not None else ""
     share = geo.qpv_share_by_commune(dataset.communes, dataset.qpv)
@@ -836,7 +839,18 @@ def report_maps(dataset, commune: str | None = None, *,
                 lambda ax: choropleth(cg, health, unit="nombre",
                                       label="Actions de santé déclarées", ax=ax)),
     ]
-    return views
+    return _only(views, keys)
+
+
+def _only(views: list[MapView], keys: Iterable[str] | None) -> list[MapView]:
+    if keys is None:
+        return views
+    by_key = {v.key: v for v in views}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise KeyError(f"carte(s) inconnue(s) : {', '.join(unknown)} ; cartes : "
+                       + ", ".join(by_key))
+    return [by_key[k] for k in keys]
 
 
 def show_maps(views: Iterable[MapView], *, heading: str = "h3") -> None:

@@ -238,6 +238,10 @@ def test_report_maps(tmp_path):
     assert "data:image/png;base64," in html
     with pytest.raises(ValueError):
         maps.report_maps(ds, "62498")
+    [funding] = maps.report_maps(ds, keys=["carte.subventions"])
+    assert funding.key == "carte.subventions"
+    with pytest.raises(KeyError, match="carte.territoire"):
+        maps.report_maps(ds, keys=["carte.inconnue"])
 
 
 def test_commune_map_shows_the_communes_of_the_other_epci(ax, geo):
