@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "params": "params",
     "import": "import_cmd",
     "rapport": "rapport",
+    "init": "init",
 }
 
 HELP = {
@@ -34,6 +35,7 @@ HELP = {
     "params": "générer les fichiers de paramètres papermill",
     "import": "importer des fichiers exportés (LimeSurvey, XLSForm/Kobo, INSEE, subventions)",
     "rapport": "produire le rapport d'évaluation (HTML, PDF, Word)",
+    "init": "créer le dossier de données d'un EPCI à partir des références nationales",
 }
 
 

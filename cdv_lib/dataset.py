@@ -30,6 +30,7 @@ TABLE_NAMES = tuple(TABLES)  # communes, qpv, indicateurs, ..., perr, reunions
 CONFIG_FILE = "config.yaml"
 AMI_FILE = "ami_regles.yaml"
 QUESTIONNAIRES_DIR = "questionnaires"
+QPV_GEOJSON = "qpv.geojson"
 DEFAULT_SECRET = {"seuil_defaut": 5, "seuils": {}}
 
 
@@ -40,7 +41,11 @@ class Dataset:
     An optional table whose file is absent is an empty frame with the typed columns.
     ``questionnaires`` maps a survey id to the object returned by
     :func:`cdv_lib.survey.load_survey`; ``ami_rules`` is the raw ``ami_regles.yaml`` (checked)
-    or None; ``config`` is ``config.yaml`` completed with defaults.
+    or None; ``config`` is ``config.yaml`` completed with defaults. ``qpv_contours`` holds the
+    perimeters of ``qpv.geojson`` when the folder has one (``code_qpv``, ``nom``, ``geometry``,
+    see :mod:`cdv_lib.geo.geojson`), else an empty frame: maps then use the national
+    reference. ``qpv.partage_avec`` is completed from the national reference for QPV that list
+    ``autres_communes`` without naming the other EPCI.
     """
 
     data_dir: Path
@@ -55,10 +60,17 @@ class Dataset:
     reunions: pd.DataFrame = field(default_factory=lambda: empty_frame("reunions"))
     questionnaires: dict[str, object] = field(default_factory=dict)
     ami_rules: dict | None = None
+    qpv_contours: pd.DataFrame = field(default_factory=lambda: _empty_contours())
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The eight tables by name."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
+
+
+def _empty_contours() -> pd.DataFrame:
+    return pd.DataFrame({C.CODE_QPV: pd.Series([], dtype=object),
+                         C.NOM: pd.Series([], dtype=object),
+                         "geometry": pd.Series([], dtype=object)})
 
 
 _CACHE: dict[tuple, Dataset] = {}
@@ -111,7 +123,8 @@ def _copy(ds: Dataset) -> Dataset:
     frames = {name: frame.copy() for name, frame in ds.tables().items()}
     return Dataset(ds.data_dir, copy.deepcopy(ds.config), **frames,
                    questionnaires=dict(ds.questionnaires),
-                   ami_rules=copy.deepcopy(ds.ami_rules))
+                   ami_rules=copy.deepcopy(ds.ami_rules),
+                   qpv_contours=ds.qpv_contours.copy())
 
 
 def _load(directory: Path) -> Dataset:
@@ -134,9 +147,40 @@ def _load(directory: Path) -> Dataset:
     problems += found
     surveys, found = _load_questionnaires(directory)
     problems += found
+    contours, found = _load_qpv_contours(directory, frames["qpv"])
+    problems += found
     if problems:
         raise DataError(problems)
-    return Dataset(directory, config, **frames, questionnaires=surveys, ami_rules=ami)
+    if len(frames["qpv"]):
+        from cdv_lib.geo.territory import complete_sharing
+
+        frames["qpv"] = complete_sharing(frames["qpv"])
+    return Dataset(directory, config, **frames, questionnaires=surveys, ami_rules=ami,
+                   qpv_contours=contours)
+
+
+def _load_qpv_contours(directory: Path, qpv: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """``qpv.geojson`` if present; its QPV must be of the geography (2015/2024) of qpv.csv."""
+    path = directory / QPV_GEOJSON
+    if not path.exists():
+        return _empty_contours(), []
+    from cdv_lib.geo.geojson import read_qpv_geojson
+    from cdv_lib.geo.reference import geography_of
+
+    contours, problems = read_qpv_geojson(path)
+    if problems or contours.empty or qpv.empty:
+        return (contours if not problems else _empty_contours()), problems
+    table_geo = {geography_of(c) for c in qpv[C.CODE_QPV]} - {None}
+    if len(table_geo) == 1:
+        (geo,) = table_geo
+        other = contours[contours[C.CODE_QPV].map(geography_of) != geo]
+        if len(other) and not contours[C.CODE_QPV].isin(set(qpv[C.CODE_QPV])).any():
+            problems.append(Problem(
+                path.name, None, C.CODE_QPV, ", ".join(other[C.CODE_QPV].head(3)),
+                f"des contours de la géographie {geo} comme qpv.csv (QP… = 2015, QN… = 2024) : "
+                "aucun QPV du fichier qpv n'y figure"))
+        contours = contours[contours[C.CODE_QPV].map(geography_of) == geo]
+    return contours.reset_index(drop=True), problems
 
 
 def _load_table(directory: Path, name: str,
