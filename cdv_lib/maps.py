@@ -860,3 +860,22 @@ def show_maps(views: Iterable[MapView], *, heading: str = "h3") -> None:
 
     for view in views:
         display(HTML(view.to_html(heading=heading)))
+
+
+# the maps of each theme's report: (agglomeration keys, commune keys)
+THEME_MAPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "territoire": (("carte.territoire", "carte.part_qpv"), ("carte.commune",)),
+    "finances": (("carte.subventions",), ()),
+    "sante": (("carte.actions_sante",), ()),
+}
+
+
+def theme_maps(dataset, theme: str, commune: str | None = None, *,
+               annee: int | None = None) -> list[MapView]:
+    """The maps of *theme*'s report for the agglomeration or for one commune (a theme with
+    no map for that scope gives none)."""
+    agglomeration, communes = THEME_MAPS.get(theme, ((), ()))
+    keys = agglomeration if commune is None else communes
+    if not keys:
+        return []
+    return report_maps(dataset, commune, annee=annee, keys=list(keys))

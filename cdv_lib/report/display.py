@@ -54,6 +54,20 @@ def chart_alt(table: ReportTable) -> str:
             "qui le précède.")
 
 
+# charts drawn as one horizontal bar per row of their table
+_BAR_CHARTS = ("frequencies", "multiple_choice", "health_actions_", "funding_by_",
+               "interview_codes", "participation_ladder", "perr_status")
+
+
+def chart_size(table: ReportTable) -> tuple[float, float]:
+    """Figure size (inches) sized to the content: a bar chart grows with its bars, so two
+    answers get a short chart and twenty codes a tall one."""
+    if table.chart and table.chart.startswith(_BAR_CHARTS):
+        rows = max(1, len(table.data))
+        return (7.5, min(max(1.6 + 0.42 * rows, 2.4), 9.0))
+    return (8.0, 4.5)
+
+
 def chart_html(table: ReportTable, *, dpi: int = 100) -> str:
     """The chart of *table* as an embedded PNG in a ``<figure>`` with its text alternative;
     empty when the table has no chart or secrecy masked it whole."""
@@ -63,7 +77,7 @@ def chart_html(table: ReportTable, *, dpi: int = 100) -> str:
 
     if not table.chart or table.fully_masked:
         return ""
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=chart_size(table))
     try:
         plot_table(table, ax=ax)
         buffer = io.BytesIO()
@@ -75,7 +89,7 @@ def chart_html(table: ReportTable, *, dpi: int = 100) -> str:
             f'alt="{html.escape(chart_alt(table), quote=True)}"></figure>')
 
 
-NOT_PROVIDED = "Données non fournies."
+NOT_PROVIDED = "Données non fournies."  # a table absent from the data folder
 
 
 def show(tables: ReportTable | Iterable[ReportTable | None] | None, *, charts: bool = True,

@@ -34,12 +34,14 @@ def _in_year(dataset, annee: int | None):
         f" en {year}" if year is not None else "")
 
 
-def par_annee(dataset, commune: str | None = None) -> ReportTable:
+def par_annee(dataset, commune: str | None = None) -> ReportTable | None:
     """Amounts granted and requested and number of actions, per year."""
     from cdv_lib.themes.finances import totals
 
     commune = check_commune(dataset, commune)
     prog = dataset.programmation
+    if prog.empty:
+        return None
     return build_table(
         "finances.par_annee", "Financements par année", totals(prog, C.ANNEE, commune=commune),
         [(C.ANNEE, "Année", TEXT), ("montant_accorde", "Montant accordé", EURO),
@@ -49,10 +51,12 @@ def par_annee(dataset, commune: str | None = None) -> ReportTable:
         plot_data=totals(prog, [C.ANNEE, C.FINANCEUR], commune=commune))
 
 
-def _breakdown(dataset, by: str, titre: str, header: str, commune, annee) -> ReportTable:
+def _breakdown(dataset, by: str, titre: str, header: str, commune, annee) -> ReportTable | None:
     from cdv_lib.themes.finances import totals
 
     commune = check_commune(dataset, commune)
+    if dataset.programmation.empty:
+        return None
     in_year, label = _in_year(dataset, annee)
     table = totals(in_year, by, commune=commune)
     total = float(table["montant_accorde"].sum())
@@ -68,19 +72,21 @@ def _breakdown(dataset, by: str, titre: str, header: str, commune, annee) -> Rep
         notes=[_scope_note(commune)], chart=f"funding_by_{by}")
 
 
-def par_financeur(dataset, commune: str | None = None, annee: int | None = None) -> ReportTable:
+def par_financeur(dataset, commune: str | None = None,
+                  annee: int | None = None) -> ReportTable | None:
     """Amounts granted in the year per funder, with their share of the year's total."""
     return _breakdown(dataset, C.FINANCEUR, "Financements par financeur", "Financeur",
                       commune, annee)
 
 
-def par_pilier(dataset, commune: str | None = None, annee: int | None = None) -> ReportTable:
+def par_pilier(dataset, commune: str | None = None,
+               annee: int | None = None) -> ReportTable | None:
     """Amounts granted in the year per pillar, with their share of the year's total."""
     return _breakdown(dataset, C.PILIER, "Financements par pilier", "Pilier", commune, annee)
 
 
 def par_thematique(dataset, commune: str | None = None,
-                   annee: int | None = None) -> ReportTable:
+                   annee: int | None = None) -> ReportTable | None:
     """Amounts granted in the year per theme, with their share of the year's total."""
     return _breakdown(dataset, C.THEMATIQUE, "Financements par thématique", "Thématique",
                       commune, annee)
@@ -90,7 +96,7 @@ def par_commune(dataset, commune: str | None = None,
                 annee: int | None = None) -> ReportTable | None:
     """Amounts granted in the year per commune, intercommunal lines apart (agglomeration
     only: ``None`` for a commune)."""
-    if commune is not None:
+    if commune is not None or dataset.programmation.empty:
         return None
     from cdv_lib.themes.finances import totals
 
@@ -107,11 +113,13 @@ def par_commune(dataset, commune: str | None = None,
         theme="finances", secret_rule=RULE_PUBLIC, source=SOURCE)
 
 
-def sante(dataset, commune: str | None = None) -> ReportTable:
+def sante(dataset, commune: str | None = None) -> ReportTable | None:
     """Health actions and amounts in the programmation, per year, and their share."""
     from cdv_lib.themes.finances import health_share
 
     commune = check_commune(dataset, commune)
+    if dataset.programmation.empty:
+        return None
     return build_table(
         "finances.sante", "Place de la santé dans la programmation",
         health_share(dataset.programmation, commune=commune),
@@ -126,6 +134,6 @@ def sante(dataset, commune: str | None = None) -> ReportTable:
 def tables(dataset, commune: str | None = None, annee: int | None = None) -> list[ReportTable]:
     """Every table of the theme, in display order."""
     out = [par_annee(dataset, commune), par_financeur(dataset, commune, annee),
-           par_pilier(dataset, commune, annee), par_thematique(dataset, commune, annee)]
-    out += [par_commune(dataset, commune, annee), sante(dataset, commune)]
+           par_pilier(dataset, commune, annee), par_thematique(dataset, commune, annee),
+           par_commune(dataset, commune, annee), sante(dataset, commune)]
     return [t for t in out if t is not None]

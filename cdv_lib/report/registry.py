@@ -69,6 +69,8 @@ THEMES: dict[str, Theme] = {t.name: t for t in (
 
 # in the order of the batch runs and of the index columns
 REPORTS: dict[str, Report] = {r.name: r for r in (
+    Report("territoire", "Le territoire", communes=False,
+           description="carte du territoire et des QPV, chiffres clés, QPV par commune"),
     Report("gouvernance", "Gouvernance",
            description="questionnaires aux communes et aux associations"),
     Report("sante", "Santé",

@@ -62,7 +62,8 @@ def qpv_commune(dataset, commune: str | None = None) -> ReportTable | None:
         "territoire.qpv", "Quartiers prioritaires de la commune", mine,
         [(C.CODE_QPV, "Code QPV", TEXT), ("nom_qpv", "Quartier", TEXT),
          ("population_qpv", "Habitants", INTEGER),
-         ("n_communes_qpv", "Communes couvertes", INTEGER)],
+         ("n_communes_qpv", "Communes couvertes", INTEGER),
+         ("partage", "Partage avec un autre EPCI", TEXT)],
         theme="territoire", secret_rule=RULE_PUBLIC, source=SOURCE)
 
 
