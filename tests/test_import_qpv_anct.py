@@ -13,7 +13,8 @@ import pytest
 
 from cdv_lib.cli import main
 from cdv_lib.dataset import load_dataset
-from cdv_lib.importers.qpv_anct import carry_populations
+from cdv_lib.geo.anct import parse_anct_qpv
+from cdv_lib.importers.qpv_anct import carry_populations, settle_commune_epci
 from cdv_lib.readers import read_table
 from cdv_lib.validation import validate_dir
 
@@ -141,6 +142,31 @@ def test_replacing_keeps_the_populations_typed_for_the_codes_that_stay(folder, c
     assert "population « nd » pour 1 QPV" in out and "QN06243M" in out
     assert validate_dir(data) == []
     assert load_dataset(data).qpv.set_index("code_qpv").loc["QN06225M", "population"] == 5321
+
+
+def test_two_epci_for_two_communes_are_not_paired_by_position(folder, tmp_path, capsys):
+    # as many SIREN as communes, but not in the communes' order: the reference decides
+    line = ('QN06245M;Quartier Du Maroc - La Canche;32;Hauts-de-France;62;Pas-de-Calais;'
+            '"62570; 62724";"Méricourt; Rouvroy";"246200299; 246200364";'
+            '"CA d\'Hénin-Carvin; CA de Lens - Liévin";;\r\n')
+    path = _bad(tmp_path, "listeqp2024-cog2024.csv", GOOD + line.encode("utf-8"))
+    data = folder(LENS)
+    rc, out, err = _run(capsys, path, data, "--remplacer")
+    assert rc == 0, err
+    rec = _qpv(data).loc["QN06245M"]
+    assert (rec["communes"], rec["autres_communes"], rec["partage_avec"]) == (
+        "62570", "62724", "CA d'Hénin-Carvin")
+    assert "QN06245M : les EPCI de la liste ne sont pas dans l'ordre de ses communes" in out
+    assert validate_dir(data) == []
+
+
+def test_pairing_in_order_is_kept_and_said_when_the_reference_cannot_check():
+    text = (HEADER + "\nQN06299M;Test;32;HdF;62;PdC;\"62570; 62999\";\"A; B\";"
+            "\"246200364; 246200299\";\"CA de Lens - Liévin; CA d'Hénin-Carvin\";;\n")
+    anct, notes = settle_commune_epci(parse_anct_qpv(text))
+    assert anct.loc[2, "epci_communes"] == "246200364|246200299"
+    assert notes == ["QN06299M : EPCI de la liste rattachés aux communes dans l'ordre (la "
+                     "référence nationale ne permet pas de le vérifier)"]
 
 
 def test_old_populations_not_carried_over_are_each_explained():

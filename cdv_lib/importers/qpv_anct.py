@@ -9,7 +9,9 @@ quoted cell joined by ``"; "``, leading zeros of départements 01-09 lost in ``i
 The EPCI is ``--epci SIREN``, else ``code_epci`` of the folder's ``config.yaml``, else the single
 ``code_epci`` of its ``communes`` table; none of them → refused. Only the QPV touching that EPCI
 are kept; a QPV over two EPCI keeps its communes of the EPCI in ``communes`` and lists the
-others in ``autres_communes``, the other EPCI's name in ``partage_avec``. The list has no
+others in ``autres_communes``, the other EPCI's name in ``partage_avec`` (each commune's EPCI
+from the national reference when the list gives several, see :func:`settle_commune_epci`).
+The list has no
 population: ``population`` is ``nd``, except that when an existing ``qpv.csv`` is replaced
 (``--remplacer``), the populations already typed in it are kept for the QPV codes that stay
 (and said so, QPV by QPV). QPV of the old file that leave are listed with their population.
@@ -157,6 +159,52 @@ def read_list(path: Path) -> tuple[pd.DataFrame, str]:
         raise fail(path.name, "au moins un QPV sous l'en-tête (le fichier n'a que l'en-tête)",
                    row=2)
     return anct, encoding
+
+
+def settle_commune_epci(anct: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Decide, for a QPV listed with several EPCI, which EPCI each of its communes is in.
+
+    The published layout does not say how ``siren_epci`` reads for a QPV over two EPCI; with
+    as many SIREN as communes, :func:`cdv_lib.geo.anct.parse_anct_qpv` pairs them in order,
+    which is a guess. Here the national reference decides whenever it knows every commune of
+    the QPV and names only EPCI the list gives (``epci_communes`` emptied, so that
+    :func:`~cdv_lib.geo.anct.anct_to_qpv` takes it); the pairing in order is kept otherwise.
+
+    Parameters
+    ----------
+    anct : DataFrame
+        From :func:`cdv_lib.geo.anct.parse_anct_qpv` (``code_qpv``, ``communes``,
+        ``epci_communes``, ``siren_epci``, ``|``-joined).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        A copy of *anct*, and one French line per QPV where the pairing in order was
+        replaced by a different reading, or kept without being checked.
+    """
+    from cdv_lib.geo import reference
+
+    out = anct.copy()
+    several = out["siren_epci"].str.contains("|", regex=False)
+    if not several.any():
+        return out, []
+    known = reference.epci_of_communes(
+        c for cell in out.loc[several, C.COMMUNES] for c in cell.split("|") if c)
+    notes = []
+    for idx in out.index[several.to_numpy()]:
+        codes = out.at[idx, C.COMMUNES].split("|")
+        sirens = set(out.at[idx, "siren_epci"].split("|"))
+        paired = out.at[idx, "epci_communes"]
+        if all(c in known for c in codes) and {known[c] for c in codes} <= sirens:
+            if paired and paired.split("|") != [known[c] for c in codes]:
+                notes.append(f"{out.at[idx, C.CODE_QPV]} : les EPCI de la liste ne sont pas dans "
+                             "l'ordre de ses communes ; rattachement commune par commune pris "
+                             "dans la référence nationale")
+            out.at[idx, "epci_communes"] = ""
+        elif paired:
+            notes.append(f"{out.at[idx, C.CODE_QPV]} : EPCI de la liste rattachés aux communes "
+                         "dans l'ordre (la référence nationale ne permet pas de le vérifier)")
+    return out, notes
 
 
 # --------------------------------------------------------------------------- old populations
@@ -346,6 +394,7 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
                    f"l'ANCT){hint}", column=None if source.startswith("option") else "code_epci",
                    value=code_epci)
     epci_label = f"{code_epci} {names[code_epci]}"
+    anct, pairing = settle_commune_epci(anct)
     try:
         qpv = anct_to_qpv(anct, code_epci, epci_names=names)
     except ValueError:
@@ -394,6 +443,8 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
     if len(anct) > len(qpv):
         report.dropped.append((f"{len(anct) - len(qpv)} QPV de la liste",
                                f"aucune de leurs communes n'est dans l'EPCI {code_epci}"))
+    kept_codes = set(qpv[C.CODE_QPV])
+    report.notes.extend(line for line in pairing if line.split(" : ")[0] in kept_codes)
     report.dropped.append(("colonnes " + ", ".join(UNUSED_COLUMNS),
                            "région et département, que le contrat ne garde pas"))
     report.dropped.append(("colonne lib_com", "les noms des communes sont ceux du fichier des "
