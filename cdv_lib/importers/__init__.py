@@ -1,4 +1,4 @@
-"""Importers: real exported files (LimeSurvey, XLSForm/Kobo, INSEE, subsidies...) into the
+"""Importers: real exported files (LimeSurvey, XLSForm/Kobo, INSEE, subsidies, the ANCT QPV list...) into the
 files of the data contract (``data/README.md``).
 
 Each kind is one module of this package exposing
@@ -21,6 +21,7 @@ KINDS: dict[str, str] = {
     "xlsform": "xlsform",
     "insee": "insee",
     "subventions": "subventions",
+    "qpv-anct": "qpv_anct",
 }
 
 
