@@ -30,9 +30,11 @@ MULTIPLE_FORMATS = ("limesurvey", "forms")
 DEFAULT_SEPARATOR = ";"
 
 _TOP_KEYS = {
-    "id", "titre", "reponses", "identifiant", "envoyes", "valeurs_manquantes",
+    "id", "titre", "reponses", "identifiant", "envoyes", "exhaustif", "valeurs_manquantes",
     "attributs", "questions",
 }
+_TRUE = {"oui", "vrai", "true", "1", "o", "x"}
+_FALSE = {"non", "faux", "false", "0", "n"}
 _QUESTION_KEYS = {
     "id", "libelle", "type", "theme", "axe", "filtre", "colonne", "format",
     "separateur", "choix", "lignes",
@@ -109,6 +111,10 @@ class SurveyDefinition:
     ``attributes`` maps an attribute name (``commune``, ``taille``...) to the column of the
     export holding it; attributes are the variables used for breakdowns and filters.
     ``responses_path`` is absolute (resolved against the YAML's folder).
+    ``census`` is the ``exhaustif`` flag: True when the respondents are declared to be the
+    whole population (no sampling error), False when declared a sample, None when not
+    said (then :func:`cdv_lib.survey.uncertainty.is_census` compares ``sent`` with the
+    respondents).
     """
 
     id: str
@@ -120,6 +126,7 @@ class SurveyDefinition:
     missing_values: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
+    census: bool | None = None
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -212,6 +219,17 @@ def definition_from_dict(
         else:
             out.add("envoyes", data.get("envoyes"), "entier ≥ 0 (questionnaires envoyés)")
 
+    census = None
+    if data.get("exhaustif") not in (None, ""):
+        flag = (_text(data.get("exhaustif")) or "").lower()
+        if flag in _TRUE:
+            census = True
+        elif flag in _FALSE:
+            census = False
+        else:
+            out.add("exhaustif", data.get("exhaustif"),
+                    "oui ou non (les répondants sont-ils toute la population interrogée ?)")
+
     missing = data.get("valeurs_manquantes", [])
     if missing is None or missing == "":
         missing = []
@@ -263,6 +281,7 @@ def definition_from_dict(
         missing_values=missing_values,
         attributes=attributes,
         source=source,
+        census=census,
     )
 
 
