@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "bench": "bench",
     "params": "params",
+    "lab": "lab",
 }
 
 HELP = {
@@ -30,6 +31,7 @@ HELP = {
     "audit": "rechercher des violations du secret statistique dans des sorties",
     "bench": "mesurer les performances (rapports de temps)",
     "params": "générer les fichiers de paramètres papermill",
+    "lab": "ouvrir JupyterLab sur les notebooks (explorer, contrôler, écrire un rapport)",
 }
 
 

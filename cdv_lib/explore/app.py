@@ -23,7 +23,7 @@ from IPython.display import HTML, display
 
 from cdv_lib import secrecy
 from cdv_lib.errors import DataError
-from cdv_lib.explore.export import EXPORTS_DIR, export_name, export_table
+from cdv_lib.explore.export import default_exports_dir, export_name, export_table
 from cdv_lib.explore.tables import crossing_variables, explorable_questions, explore, filter_values
 
 NONE = "__aucun__"
@@ -49,28 +49,34 @@ class ExplorerApp:
     Parameters
     ----------
     dataset : :class:`cdv_lib.dataset.Dataset` (its ``questionnaires`` and ``config``).
-    exports_dir : folder of the exports (default ``exports/`` at the project root).
+    exports_dir : folder of the exports (default :func:`cdv_lib.explore.export.default_exports_dir`:
+        ``$CDV_EXPORTS_DIR`` or ``exports/`` at the project root).
     """
 
     def __init__(self, dataset, *, exports_dir: str | os.PathLike | None = None):
         self.dataset = dataset
         self.surveys = dict(dataset.questionnaires)
         self.threshold = secrecy.threshold(dataset.config)
-        self.exports_dir = exports_dir if exports_dir is not None else EXPORTS_DIR
+        self.exports_dir = exports_dir if exports_dir is not None else default_exports_dir()
         self.current = None
         self._busy = False
         style = {"description_width": "11em"}
-        wide = widgets.Layout(width="60em")
+
+        def wide():  # one Layout per widget: hiding one (display = "none") hides only it
+            return widgets.Layout(width="60em")
+
         self.survey = widgets.Dropdown(
-            description="Questionnaire", style=style, layout=wide,
+            description="Questionnaire", style=style, layout=wide(),
             options=[(s.definition.title, key) for key, s in self.surveys.items()])
-        self.question = widgets.Dropdown(description="Question", style=style, layout=wide)
-        self.row = widgets.Dropdown(description="Ligne de la grille", style=style, layout=wide)
-        self.by = widgets.Dropdown(description="Croiser par", style=style, layout=wide)
-        self.filter_by = widgets.Dropdown(description="Filtrer sur", style=style, layout=wide)
-        self.filter_value = widgets.Dropdown(description="Valeur du filtre", style=style, layout=wide)
-        self.export_xlsx = widgets.Button(description="Exporter en Excel", icon="download")
-        self.export_csv = widgets.Button(description="Exporter en CSV", icon="download")
+        self.question = widgets.Dropdown(description="Question", style=style, layout=wide())
+        self.row = widgets.Dropdown(description="Ligne de la grille", style=style, layout=wide())
+        self.by = widgets.Dropdown(description="Croiser par", style=style, layout=wide())
+        self.filter_by = widgets.Dropdown(description="Filtrer sur", style=style, layout=wide())
+        self.filter_value = widgets.Dropdown(description="Valeur du filtre", style=style, layout=wide())
+        self.export_xlsx = widgets.Button(description="Exporter en Excel", icon="download",
+                                          layout=widgets.Layout(width="auto"))
+        self.export_csv = widgets.Button(description="Exporter en CSV", icon="download",
+                                         layout=widgets.Layout(width="auto"))
         self.export_status = widgets.HTML()
         self.output = widgets.Output()
         for name in ("survey", "question", "row", "by", "filter_by", "filter_value",

@@ -9,6 +9,7 @@ Text cells a spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``...) are neut
 from __future__ import annotations
 
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -20,6 +21,13 @@ from cdv_lib.batch.atomic import write_bytes
 from cdv_lib.paths import PROJ_ROOT
 
 EXPORTS_DIR = PROJ_ROOT / "exports"
+
+
+def default_exports_dir() -> Path:
+    """Folder of the exports: ``$CDV_EXPORTS_DIR`` if set, else ``exports/`` at the
+    project root."""
+    env = os.environ.get("CDV_EXPORTS_DIR")
+    return Path(env).expanduser().resolve() if env else EXPORTS_DIR
 FORMATS = ("xlsx", "csv")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -105,12 +113,12 @@ def export_table(frame: pd.DataFrame, stem: str, fmt: str = "xlsx", *,
     ----------
     frame : the table (e.g. :meth:`cdv_lib.explore.tables.Exploration.export_frame`).
     fmt : ``"xlsx"`` or ``"csv"``.
-    folder : default ``exports/`` at the project root (created if needed).
+    folder : default :func:`default_exports_dir` (created if needed).
     notes : title lines written above the table (Excel only).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format d'export : {' ou '.join(FORMATS)}, reçu « {fmt} »")
-    folder = Path(folder) if folder is not None else EXPORTS_DIR
+    folder = Path(folder) if folder is not None else default_exports_dir()
     path = folder / f"{stem}.{fmt}"
     data = to_xlsx_bytes(frame, notes) if fmt == "xlsx" else to_csv_bytes(frame)
     return write_bytes(path, data)
