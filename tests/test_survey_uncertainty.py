@@ -24,6 +24,7 @@ from cdv_lib.survey.uncertainty import (
     interval_texts,
     is_census,
     mask_intervals,
+    share_ci_texts,
     wilson_interval,
     z_value,
 )
@@ -270,3 +271,16 @@ def test_masked_shares_hide_their_interval():
     crossed = mask_intervals(mask_crosstab(crosstab(s, "q", "grp", ci=True), threshold=5))
     group_a = crossed[crossed["groupe"] == "A"]  # base 3 < 5: the whole group
     assert group_a["ic_bas"].isna().all() and group_a["ic_haut__secret"].all()
+
+
+def test_share_texts_of_an_already_masked_report_table():
+    # the lead's report path: mask first, then write the shares with their interval
+    s = make_survey(survey_yaml("envoyes: 70"), csv_of(ROWS_21))
+    masked = mask_frequencies(frequencies(s, "q"), threshold=3)  # 3 and 18 shown
+    texts = [plain(t) for t in share_ci_texts(masked, census=False)]
+    assert texts == ["14,3 % [5,0 ; 34,6]", "85,7 % [65,4 ; 95,0]", "–"]
+    masked5 = mask_frequencies(frequencies(s, "q"), threshold=5)  # 3 < 5, then 18 by difference
+    assert list(share_ci_texts(masked5, census=False)) == ["s", "s", "–"]
+    census = [plain(t) for t in share_ci_texts(masked, census=True)]
+    assert census == ["14,3 % (exhaustif)", "85,7 % (exhaustif)", "–"]
+    assert plain(share_ci_texts(masked, census=True, mark_census=False).iloc[0]) == "14,3 %"

@@ -211,6 +211,24 @@ def interval_texts(table: pd.DataFrame, *, census: bool | None = None, digits: i
     return pd.Series(texts, index=table.index, dtype=object)
 
 
+def share_ci_texts(masked: pd.DataFrame, *, census: bool, mark_census: bool = True,
+                   digits: int = 1, secret_text: str = "s") -> pd.Series:
+    """Display strings « 14,3 % [5,0 ; 34,6] » of a table **already masked** for secrecy.
+
+    For report tables: *masked* has ``effectif``, ``base``, ``part`` (and the
+    ``__secret`` companions of :mod:`cdv_lib.secrecy`), e.g. the output of
+    :func:`cdv_lib.secrecy.mask_frequencies`. Intervals are computed from the shown counts
+    only (a masked count is NaN, so is its interval) and every masked share reads
+    ``"s"``. A census gives ``"42,1 % (exhaustif)"`` (or the share alone when
+    *mark_census* is False, the table then saying « exhaustif » once in a note:
+    :func:`census_note`). Non-response rows (``part`` NaN) give ``"–"``.
+    """
+    with_ci = mask_intervals(add_intervals(masked, census=census))
+    texts = interval_texts(with_ci, census=census and mark_census, digits=digits,
+                           secret_text=secret_text)
+    return texts
+
+
 def fmt_p_value(p: float) -> str:
     """``0.0098`` → ``"p = 0,010"``; below 0,001 → ``"p < 0,001"``."""
     if _missing(p):
@@ -255,5 +273,5 @@ def describe_test(test: dict, *, secret: bool = False) -> str:
 __all__ = [
     "CENSUS_TEXT", "HIGH", "LEVEL", "LOW", "add_intervals", "census_note", "describe_test",
     "fmt_interval", "fmt_p_value", "fmt_share_ci", "interval_texts", "is_census",
-    "mask_intervals", "wilson_interval", "z_value",
+    "mask_intervals", "share_ci_texts", "wilson_interval", "z_value",
 ]
