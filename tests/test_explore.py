@@ -101,9 +101,16 @@ def test_crossed_table_masks_small_cells_and_their_intervals(survey):
     quartier = e2.table[(e2.table["groupe"] == "quartier") & (e2.table["code"] == "oui")].iloc[0]
     assert quartier["effectif"] == 6 and not quartier["ic_bas__secret"]
     assert "Valeurs exactes non publiées" not in " ".join(e2.sentences())
-    shown = e.display_frame()
+    shown = e.display_frame(wide=False)
     assert list(shown.columns) == ["Groupe", "Réponse", "Effectif", "Part [IC 95 %]", "Base"]
     assert "s" in set(shown["Effectif"])
+    # wide form, the default for a cross table: one column per group with its base
+    wide = e2.display_frame()
+    assert list(wide.columns) == ["Réponse", f"inter (n{NBSP}={NBSP}10)", f"quartier (n{NBSP}={NBSP}12)"]
+    # 6/12 = 50 %: Wilson [25,4 ; 74,6] (centre 0,5, half = 1,959964 · sqrt(0,020833 + 0,006669)/1,320122)
+    assert wide.iloc[0, 2].replace(NBSP, " ") == "6 — 50,0 % [25,4 ; 74,6]"
+    assert list(wide["Réponse"]) == ["Oui", "Non", "Non-réponse"]
+    assert wide.iloc[2, 1] == "2"  # inter: two non-responses
 
 
 def test_export_files(survey, tmp_path):
@@ -166,7 +173,8 @@ def test_app_on_the_embedded_data(tmp_path):
     assert app.current.by is None
     app.by.value = "type"  # one widget change: domaine × type
     assert app.current.by == "type" and app.current.question_id == "domaine"
-    assert "Groupe" in app.current.display_frame().columns
+    assert "Groupe" in app.current.display_frame(wide=False).columns
+    assert app.current.display_frame().columns[-1].startswith("Association intercommunale (n")
     assert not app.current.display_frame().equals(first)
     assert any("Bases par groupe" in s for s in app.current.sentences())
     assert len(app.current.test_table()) == 8  # one test sentence per domain

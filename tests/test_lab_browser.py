@@ -75,6 +75,7 @@ def test_cdv_lab_prints_the_url_and_registers_the_kernel(lab):
     text = lab["log"].read_text(errors="replace")
     assert f"ouvrir {lab['config'].url()}" in text
     assert "Atelier Contrat de Ville (Python)" in text
+    assert f"Explorer un questionnaire : {lab['config'].url('lab/tree/' + NOTEBOOK)}" in text
     spec = lab["home"] / "jupyter_data" / "kernels" / "cdv-workbench" / "kernel.json"
     assert spec.is_file()  # registered in the temporary data dir, not the real HOME
 
@@ -122,9 +123,13 @@ def test_explorer_in_jupyterlab(lab):
         crossed = _wait_result(page, question="domaine", by="type")
         crossed_text = crossed.inner_text()
         assert crossed_text != first_text
-        assert "Groupe" in crossed_text and "Bases par groupe" in crossed_text
+        assert "Bases par groupe" in crossed_text
+        assert "Association intercommunale (n = 9)" in crossed_text.replace("\u00a0", " ")  # column header
         assert "Association intercommunale : n = 9" in crossed_text.replace("\u00a0", " ")
         assert "Test d'indépendance, réponse par réponse" in crossed_text
+        assert re.search(r"\d+,\d % \[\d+,\d ; \d+,\d\]", crossed_text.replace("\u00a0", " "))  # an interval
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOT.with_name("cdv_lab_domaine_type.png")), full_page=False)
 
         # change 2: another question, still crossed by type
         page.locator(".cdv-explore-question select").select_option(

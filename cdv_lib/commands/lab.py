@@ -7,6 +7,12 @@ import signal
 import sys
 from pathlib import Path
 
+EXPLORATION_NOTEBOOKS = (
+    ("Explorer un questionnaire", "explorer_questionnaire.ipynb"),
+    ("Contrôler les données de l'année", "controle_donnees.ipynb"),
+    ("Premiers pas", "premiers_pas.ipynb"),
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     from cdv_lib.lab import DEFAULT_PORT, KERNEL_DISPLAY_NAME
@@ -63,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
             stop(process)
             return 1
         print(f"JupyterLab est prêt : ouvrir {config.url()}", flush=True)
-        print("Notebooks : explorer/explorer_questionnaire.ipynb (Explorer un questionnaire), "
-              "explorer/controle_donnees.ipynb, explorer/premiers_pas.ipynb. "
-              "Ctrl+C pour arrêter.", flush=True)
+        for title, name in EXPLORATION_NOTEBOOKS:
+            print(f"  {title} : {config.url(f'lab/tree/explorer/{name}')}", flush=True)
+        print("Ctrl+C pour arrêter.", flush=True)
         code = process.wait()
     except KeyboardInterrupt:
         stop(process)

@@ -162,9 +162,17 @@ class Exploration:
                 for t in self.choice_tests]
         return pd.DataFrame(rows, columns=["Réponse", "Test"])
 
-    def display_frame(self) -> pd.DataFrame:
-        """The table as French strings: [``Groupe``], ``Réponse``, ``Effectif``,
-        ``Part [IC 95 %]`` (or ``Part (exhaustif)``), ``Base``; ``s`` where masked."""
+    def display_frame(self, *, wide: bool | None = None) -> pd.DataFrame:
+        """The table as French strings, ``s`` where masked.
+
+        Long form (the default without crossing): [``Groupe``], ``Réponse``,
+        ``Effectif``, ``Part [IC 95 %]`` (or ``Part (exhaustif)``), ``Base``. Wide form
+        (the default for a cross table): ``Réponse`` then one column per group named
+        ``groupe (n = base)``, each cell ``effectif — part [interval]``.
+        """
+        wide = self.crossed if wide is None else wide
+        if wide and self.crossed:
+            return self._wide_frame()
         t = self.table
         share_header = "Part (exhaustif)" if self.census else "Part [IC 95 %]"
         from cdv_lib.formatting import fmt_int
@@ -181,6 +189,36 @@ class Exploration:
         if GROUP in t.columns:
             frame.insert(0, H_GROUP, t[GROUP].to_numpy())
         return frame
+
+    def _wide_frame(self) -> pd.DataFrame:
+        from cdv_lib.formatting import fmt_int
+
+        t = self.table
+        shares = interval_texts(t, census=False)
+        count_flag = t.get(f"effectif{secrecy.SECRET_SUFFIX}", pd.Series(False, index=t.index)).astype(bool)
+        cells = []
+        for (i, r), share, hidden in zip(t.iterrows(), shares, count_flag):
+            if hidden:
+                cells.append(SECRET_TEXT)
+            elif r["code"] == NON_RESPONSE_CODE:
+                cells.append(fmt_int(r["effectif"]))
+            elif pd.isna(r["part"]):
+                cells.append(f"{fmt_int(r['effectif'])} — –")
+            else:
+                cells.append(f"{fmt_int(r['effectif'])} — {share}")
+        frame = pd.DataFrame({"groupe": t[GROUP].to_numpy(), "libelle": t["libelle"].to_numpy(),
+                              "cell": cells})
+        headers = {}
+        for _, b in self.blocks().iterrows():
+            base = SECRET_TEXT if b["masque"] else fmt_int(b["base"])
+            headers[b["groupe"]] = f"{b['groupe']} (n{NBSP}={NBSP}{base})"
+        groups = list(dict.fromkeys(frame["groupe"]))
+        choices = list(dict.fromkeys(frame["libelle"]))
+        wide = frame.pivot(index="libelle", columns="groupe", values="cell").reindex(
+            index=choices, columns=groups)
+        wide.columns = [headers[g] for g in groups]
+        wide.index.name = None
+        return wide.reset_index(names=H_CHOICE)
 
     def export_frame(self) -> pd.DataFrame:
         """The table for a spreadsheet: [``Groupe``], ``Réponse``, ``Effectif``,
