@@ -187,3 +187,17 @@ def test_app_on_the_embedded_data(tmp_path):
     app.survey.value = "communes"
     assert app.current.census and app.current.question_id == app.question.value
     plt.close("all")
+
+
+def test_small_or_empty_selections_say_so_without_small_counts(survey):
+    small = explore(survey, "q", where={"type": "inter"}, threshold=13)  # 12 < 13 selected
+    assert small.sentences()[0].startswith("Moins de 13 répondants sélectionnés")
+    assert small.sentences()[1].startswith("Base masquée")
+    empty = explore(survey, "q", by="type", where={"q": "absent"}, threshold=2)
+    assert empty.sentences()[1].startswith("Aucun groupe")
+    assert empty.display_frame().empty and empty.export_frame().empty
+    fig, ax = plt.subplots()
+    from cdv_lib.style import is_empty_chart
+
+    assert is_empty_chart(plot_exploration(empty, ax=ax))
+    plt.close(fig)

@@ -123,7 +123,10 @@ class Exploration:
         """French sentences shown above the table: selection, base and non-responses,
         sample or census, secrecy, test."""
         out = []
-        scope = f"{_count(self.n_selected, 'répondant')} sélectionné{'s' if self.n_selected > 1 else ''}"
+        if secrecy.is_primary(self.n_selected, self.threshold):
+            scope = f"Moins de {self.threshold} répondants sélectionnés (secret statistique)"
+        else:
+            scope = f"{_count(self.n_selected, 'répondant')} sélectionné{'s' if self.n_selected > 1 else ''}"
         if self.where:
             scope += " (filtre : " + ", ".join(f"{k} = {v}" for k, v in self.where.items()) + ")"
         out.append(scope + ".")
@@ -136,12 +139,17 @@ class Exploration:
                 nr = "non-réponses : s" if pd.isna(b["non_reponses"]) else _count(int(b["non_reponses"]), "non-réponse")
                 out.append(f"Base : {_count(int(b['base']), 'répondant')} ayant répondu ; {nr}"
                            " (exclues de la base).")
+        elif self.crossed and not len(blocks):
+            out.append(f"Aucun groupe : aucun répondant sélectionné n'a de valeur pour « {self.by} ».")
         elif self.crossed:
             parts = []
             for _, b in blocks.iterrows():
                 parts.append(f"{b['groupe']} : " + ("s" if b["masque"] else f"n{NBSP}={NBSP}{int(b['base'])}"))
             out.append("Bases par groupe (répondants ayant répondu) : " + " ; ".join(parts) + ".")
-            if self.without_group:
+            if secrecy.is_primary(self.without_group, self.threshold):
+                out.append(f"Moins de {self.threshold} répondants sans valeur pour « {self.by} » "
+                           "(hors du tableau ; nombre exact masqué).")
+            elif self.without_group:
                 out.append(f"{_count(self.without_group, 'répondant')} sans valeur pour « {self.by} » "
                            "(hors du tableau).")
         if self.question_type == "multiple":
