@@ -201,3 +201,25 @@ def test_small_or_empty_selections_say_so_without_small_counts(survey):
 
     assert is_empty_chart(plot_exploration(empty, ax=ax))
     plt.close(fig)
+
+
+def test_exports_and_pages_pass_the_secrecy_audit(tmp_path):
+    """From outside: the exported workbooks and the explorer's HTML, read by the output
+    audit (cdv_lib.audit), show no base under the threshold; the same tables computed
+    without secrecy are caught (the audit can fail)."""
+    from cdv_lib.audit import audit_dir
+    from cdv_lib.explore.app import result_html
+
+    survey = load_dataset(paths.DATA_DIR).questionnaires["associations"]
+    cases = [("salaries", "commune"), ("domaine", "type"), ("grille_cooperation", "taille"),
+             ("regard_pv", None)]
+    for threshold, folder in ((5, tmp_path / "masque"), (1, tmp_path / "sans_secret")):
+        for question, by in cases:
+            e = explore(survey, question, by=by, threshold=threshold)
+            stem = export_name("associations", question, by=by)
+            export_table(e.export_frame(), stem, "xlsx", folder=folder, notes=e.export_notes())
+            (folder / f"{stem}.html").write_text(f"<html><body>{result_html(e)}</body></html>",
+                                                 encoding="utf-8")
+    assert audit_dir(tmp_path / "masque", threshold=5) == []
+    leaks = audit_dir(tmp_path / "sans_secret", threshold=5)
+    assert any(f.file.endswith(".xlsx") for f in leaks) and any(f.file.endswith(".html") for f in leaks)
