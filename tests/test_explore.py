@@ -223,3 +223,12 @@ def test_exports_and_pages_pass_the_secrecy_audit(tmp_path):
     assert audit_dir(tmp_path / "masque", threshold=5) == []
     leaks = audit_dir(tmp_path / "sans_secret", threshold=5)
     assert any(f.file.endswith(".xlsx") for f in leaks) and any(f.file.endswith(".html") for f in leaks)
+
+
+def test_app_on_a_broken_folder_says_why_in_french(base_data):
+    text = (base_data / "communes.csv").read_text(encoding="utf-8")
+    (base_data / "communes.csv").write_text(text.replace("14514", "beaucoup", 1), encoding="utf-8")
+    app = ExplorerApp.from_data_dir(base_data)
+    html = app.container.value
+    assert "Les données ne se chargent pas" in html and "communes.csv, ligne 2" in html
+    assert "Traceback" not in html

@@ -208,6 +208,11 @@ class ExplorerApp:
                 display(HTML(_box("<p>Aucun questionnaire dans les données.</p>")))
                 self.current = None
                 return
+            if self.question.value is None:
+                self.current = None
+                display(HTML(_box("<p>Ce questionnaire n'a pas de question à choix à tabuler "
+                                  "(seules des questions numériques ou des réponses libres).</p>")))
+                return
             try:
                 result = explore(self._survey(), threshold=self.threshold, **self.selection())
             except (ValueError, KeyError, DataError) as exc:
