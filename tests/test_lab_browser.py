@@ -18,7 +18,7 @@ import pytest
 
 from browser import chromium_page, require_chromium
 from cdv_lib.lab import LabConfig, stop, wait_ready
-from cdv_lib.paths import PROJ_ROOT
+from cdv_lib.paths import NOTEBOOKS_DIR, PROJ_ROOT
 from cdv_lib.serve import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -50,6 +50,11 @@ def lab(tmp_path_factory):
     settings = home / "lab_settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    # the notebook is the project's own file: never saved by the test (autosave off, and
+    # checked at the end)
+    docmanager = home / "lab_settings" / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     port, token = free_port(), "jeton-de-test"
     log_path = home / "lab.log"
     with open(log_path, "wb") as log:
@@ -93,6 +98,8 @@ def _wait_result(page, **attrs):
 
 def test_explorer_in_jupyterlab(lab):
     config = lab["config"]
+    notebook_file = NOTEBOOKS_DIR / NOTEBOOK
+    before = notebook_file.read_bytes()
     with chromium_page(timeout_ms=SHORT) as page:
         page.set_viewport_size({"width": 1400, "height": 1400})
         page.goto(config.url(f"lab/tree/{NOTEBOOK}"), wait_until="domcontentloaded", timeout=LONG)
@@ -149,3 +156,5 @@ def test_explorer_in_jupyterlab(lab):
 
         assert "Traceback" not in page.inner_text(".jp-NotebookPanel")
         page.screenshot(path=str(SCREENSHOT), full_page=False)
+    assert notebook_file.read_bytes() == before  # the project's notebook is left as it was
+    assert notebook_file.read_bytes() == before  # the project's notebook is left as it was
