@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "bench": "bench",
     "params": "params",
+    "import": "import_cmd",
+    "rapport": "rapport",
     "lab": "lab",
 }
 
@@ -31,6 +33,8 @@ HELP = {
     "audit": "rechercher des violations du secret statistique dans des sorties",
     "bench": "mesurer les performances (rapports de temps)",
     "params": "générer les fichiers de paramètres papermill",
+    "import": "importer des fichiers exportés (LimeSurvey, XLSForm/Kobo, INSEE, subventions)",
+    "rapport": "produire le rapport d'évaluation (HTML, PDF, Word)",
     "lab": "ouvrir JupyterLab sur les notebooks (explorer, contrôler, écrire un rapport)",
 }
 

@@ -273,60 +273,9 @@ def _load_ami(directory: Path) -> tuple[dict | None, list[Problem]]:
     rules, problems = _read_yaml(path)
     if problems:
         return None, problems
-    return rules, check_ami_rules(rules)
+    from cdv_lib.themes.ami import parse_rules
 
-
-def check_ami_rules(rules: object, label: str = AMI_FILE) -> list[Problem]:
-    """Problems in the structure of ``ami_regles.yaml`` (enveloppe_annuelle > 0, taux_base and
-    plafond in [0, 1] with plafond >= taux_base, criteres: list of {id, libelle, bonus in
-    [0, 1]} with unique ids)."""
-    if not isinstance(rules, dict):
-        return [Problem(label, None, None, type(rules).__name__,
-                        "un dictionnaire avec enveloppe_annuelle, taux_base, plafond, criteres")]
-    problems = []
-
-    def number(key, low, high, strict_low=False):
-        value = rules.get(key)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-            value > low if strict_low else value >= low) and (high is None or value <= high)
-        if not ok:
-            bounds = (f"un nombre strictement positif" if strict_low
-                      else f"un nombre entre {low} et {high}")
-            problems.append(Problem(label, None, key, value, bounds))
-        return value if ok else None
-
-    number("enveloppe_annuelle", 0, None, strict_low=True)
-    base = number("taux_base", 0, 1)
-    cap = number("plafond", 0, 1)
-    if base is not None and cap is not None and cap < base:
-        problems.append(Problem(label, None, "plafond", cap,
-                                f"un plafond supérieur ou égal à taux_base ({base})"))
-    criteria = rules.get("criteres")
-    if not isinstance(criteria, list):
-        problems.append(Problem(label, None, "criteres", criteria,
-                                "une liste de critères {id, libelle, bonus}"))
-        return problems
-    ids = set()
-    for i, crit in enumerate(criteria, start=1):
-        where = f"criteres[{i}]"
-        if not isinstance(crit, dict):
-            problems.append(Problem(label, None, where, crit, "un critère {id, libelle, bonus}"))
-            continue
-        cid = crit.get("id")
-        if not isinstance(cid, str) or not cid:
-            problems.append(Problem(label, None, f"{where}.id", cid, "un identifiant texte"))
-        elif cid in ids:
-            problems.append(Problem(label, None, f"{where}.id", cid, "un identifiant unique"))
-        ids.add(cid)
-        if not isinstance(crit.get("libelle"), str) or not crit.get("libelle"):
-            problems.append(Problem(label, None, f"{where}.libelle", crit.get("libelle"),
-                                    "un libellé non vide"))
-        bonus = crit.get("bonus")
-        if not (isinstance(bonus, (int, float)) and not isinstance(bonus, bool)
-                and 0 <= bonus <= 1):
-            problems.append(Problem(label, None, f"{where}.bonus", bonus,
-                                    "un nombre entre 0 et 1"))
-    return problems
+    return rules, parse_rules(rules, AMI_FILE)[1]
 
 
 def _load_questionnaires(directory: Path) -> tuple[dict[str, object], list[Problem]]:

@@ -10,8 +10,8 @@ holding ``str``, missing = NaN; extra columns of the file are kept, as raw strin
 
 - communes: code_insee, nom, population Int64, signataire bool, code_epci
 - qpv: code_qpv, nom, communes ("|"-separated code_insee), population Int64, illustratif bool
-- indicateurs: niveau, code, annee Int64, indicateur, valeur float64 (NaN for ``s``/``nd``),
-  marqueur (``s``, ``nd`` or NaN), unite, sommable bool, source
+- indicateurs: niveau, code, annee Int64, indicateur, valeur float64 (NaN for ``s``/``nd``/``ns``),
+  marqueur (``s``, ``nd``, ``ns`` or NaN), unite, sommable bool, source
 - programmation: annee Int64, numero_dossier, porteur, intitule, commune (code_insee or
   ``INTERCO``), code_qpv, pilier, thematique, financeur, montant_demande float64,
   montant_accorde float64 (empty = 0.0), total_declare float64 (NaN if absent)
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -37,7 +36,8 @@ import pandera.pandas as pa
 
 from cdv_lib import columns as C
 from cdv_lib.errors import Problem
-from cdv_lib.readers import _as_text, parse_bool, parse_decimal, parse_int
+from cdv_lib.readers import _as_text, parse_bool, parse_int
+from cdv_lib.text import fold, parse_numbers
 
 INSEE_RE = r"(?:\d{5}|2[AB]\d{3})"
 QPV_RE = r"(?:QP\d{6}|QN[0-9A-Z]{6})"
@@ -46,7 +46,7 @@ NIVEAUX = ("qpv", "commune", "epci", "departement", "region", "france")
 DUREES = ("ponctuelle", "pérenne")
 CATEGORIES = ("frein", "levier", "proposition", "constat")
 STATUTS = ("réalisé", "en cours", "partiellement réalisé", "non engagé")
-MARKERS = ("s", "nd")
+MARKERS = ("s", "nd", "ns")  # INSEE: secret, non disponible, non significatif
 MAX_PER_KIND = 50  # problems of one kind listed per column before summarising
 
 EXPECT_INSEE = "un code INSEE de 5 caractères (5 chiffres, ou 2A/2B suivi de 3 chiffres)"
@@ -56,7 +56,7 @@ EXPECT_FLOAT = "un nombre (virgule décimale et séparateur de milliers accepté
 EXPECT_DATE = "une date AAAA-MM-JJ ou JJ/MM/AAAA"
 EXPECT_BOOL = "oui/non, 1/0, vrai/faux, true/false, o/n ou x/vide"
 EXPECT_NOT_EMPTY = "une valeur (cellule vide)"
-MARKER_HINT = " ; « s » et « nd » ne sont admis que dans la colonne valeur des indicateurs"
+MARKER_HINT = " ; « s », « nd » et « ns » ne sont admis que dans la colonne valeur des indicateurs"
 
 
 @dataclass(frozen=True)
@@ -176,15 +176,8 @@ def empty_frame(table: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- normalising
-def _unaccent(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text)
-                   if unicodedata.category(c) != "Mn")
-
-
 def _key(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    return re.sub(r"\s+", " ", _unaccent(value).lower().strip())
+    return fold(value) if isinstance(value, str) else value
 
 
 def normalize_duree(value: object) -> object:
@@ -328,8 +321,8 @@ def build_schema(table: str, refs: References | None = None) -> _Schema:
     elif table == "indicateurs":
         checks[C.NIVEAU] += [_in(NIVEAUX, "un niveau parmi " + ", ".join(NIVEAUX), "niveau")]
         checks[C.ANNEE] += [year]
-        checks["marqueur"] = [_in(MARKERS, "s ou nd", "marqueur")]
-        error = "un nombre, « s » (secret statistique) ou « nd » (non disponible)"
+        checks["marqueur"] = [_in(MARKERS, "s, nd ou ns", "marqueur")]
+        error = "un nombre, « s » (secret statistique), « nd » (non disponible) ou « ns » (non significatif)"
         frame_checks.append(pa.Check(
             lambda d: d[C.VALEUR].notna() | d["marqueur"].notna(), error=error,
             name="valeur_or_marker"))
@@ -468,10 +461,10 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
         if table == "indicateurs" and f.name == C.VALEUR:
             lower = text.str.lower()
             marker = lower.where(lower.isin(MARKERS), np.nan)
-            values, bad = parse_decimal(text.where(marker.isna(), None))
+            values, bad = parse_numbers(text.where(marker.isna(), None))
             typed[f.name] = values
             typed["marqueur"] = marker.astype(object)
-            expected = "un nombre, « s » (secret statistique) ou « nd » (non disponible)"
+            expected = "un nombre, « s » (secret statistique), « nd » (non disponible) ou « ns » (non significatif)"
         elif f.kind == "text":
             typed[f.name] = text.where(text.notna(), np.nan).astype(object)
             continue
@@ -482,7 +475,7 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
             typed[f.name], bad = parse_date(text)
             expected = EXPECT_DATE
         elif f.kind == "float":
-            values, bad = parse_decimal(text)
+            values, bad = parse_numbers(text)
             if f.name == C.MONTANT_ACCORDE:
                 values = values.where(text.notna() | bad, 0.0)
             typed[f.name] = values
@@ -612,4 +605,4 @@ def missing_columns(table: str, raw: pd.DataFrame, file_label: str) -> list[Prob
 
 
 def _column_key(name: str) -> str:
-    return re.sub(r"[\s\-'’.]+", "_", _unaccent(name).strip().lower())
+    return re.sub(r"[\s\-'’.]+", "_", fold(name))

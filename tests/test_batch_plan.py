@@ -13,7 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "notebooks"))
 from batch_fixtures import HOSTILE_NAME, REGISTRY, make_data  # noqa: E402
 
-from cdv_lib.batch import atomic, manifest as mf  # noqa: E402
+from cdv_lib import atomic
+from cdv_lib.batch import manifest as mf  # noqa: E402
 from cdv_lib.batch.communes import epci_communes, signatory_communes  # noqa: E402
 from cdv_lib.batch.index import render_index  # noqa: E402
 from cdv_lib.batch.orchestrator import BatchError, select_communes  # noqa: E402

@@ -40,6 +40,7 @@ _QUESTION_KEYS = {
     "separateur", "choix", "lignes",
 }
 _CHOICE_KEYS = {"code", "libelle", "colonne"}
+_ATTRIBUTE_KEYS = {"colonne", "valeurs"}
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,9 @@ class SurveyDefinition:
     missing_values: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
+    #: allowed values of an attribute (``valeurs`` in the YAML), in definition order; an
+    #: attribute absent from this mapping accepts any value
+    attribute_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     census: bool | None = None
 
     def question(self, question_id: str) -> Question:
@@ -239,6 +243,7 @@ def definition_from_dict(
     missing_values = tuple(str(m) for m in missing)
 
     attributes: dict[str, str] = {}
+    attribute_values: dict[str, tuple[str, ...]] = {}
     raw_attrs = data.get("attributs") or {}
     if not isinstance(raw_attrs, dict):
         out.add("attributs", raw_attrs, "dictionnaire nom: {colonne: …}")
@@ -251,6 +256,13 @@ def definition_from_dict(
             out.add(f"attributs.{name}", name, "un autre nom d'attribut (réservé)")
         else:
             attributes[str(name)] = column
+            if isinstance(spec, dict):
+                for key in sorted(set(spec) - _ATTRIBUTE_KEYS):
+                    out.add(f"attributs.{name}.{key}", None, "clé connue : colonne, valeurs")
+                if "valeurs" in spec:
+                    values = _attribute_values(spec.get("valeurs"), f"attributs.{name}.valeurs", out)
+                    if values:
+                        attribute_values[str(name)] = values
 
     questions: list[Question] = []
     raw_questions = data.get("questions")
@@ -281,8 +293,29 @@ def definition_from_dict(
         missing_values=missing_values,
         attributes=attributes,
         source=source,
+        attribute_values=attribute_values,
         census=census,
     )
+
+
+def _attribute_values(raw, where: str, out: _Collector) -> tuple[str, ...]:
+    """The ``valeurs`` list of an attribute: non-empty strings, unique once folded."""
+    if not isinstance(raw, list) or not raw or any(isinstance(v, (dict, list)) for v in raw):
+        out.add(where, raw, "liste non vide de valeurs admises, ex. [Association, Commune]")
+        return ()
+    values: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        text = _text(value)
+        if text is None:
+            out.add(where, value, "valeur admise non vide")
+            continue
+        if fold(text) in seen:
+            out.add(where, text, "valeur admise unique (casse et accents ignorés)")
+            continue
+        seen.add(fold(text))
+        values.append(text)
+    return tuple(values)
 
 
 def _question(raw, where: str, out: _Collector) -> Question | None:
