@@ -77,11 +77,18 @@ def test_flat_table_with_intervals_and_secrecy(survey):
     sentences = " ".join(e.sentences()).replace(NBSP, " ")
     assert "Base : 22 répondants ayant répondu ; 2 non-réponses" in sentences
     assert "Wilson" in sentences
-    # at threshold 5 the non-response count (2) is masked, the choices (8, 14) are not
-    masked = explore(survey, "q", threshold=5)
+    # the whole population, as in the reports (cdv_lib.secrecy.protect_question): its counts
+    # are shown, even the 2 non-responses at threshold 5; a base under the threshold is not
+    whole = explore(survey, "q", threshold=5).table.set_index("code")
+    assert not whole["effectif__secret"].any() and whole.loc["_nr", "effectif"] == 2
+    assert explore(survey, "q", threshold=23).table["effectif__secret"].all()  # base 22 < 23
+    # a filtered selection is a sub-population: counts under the threshold are masked, with
+    # what would give them back. type = inter: 2 oui, 8 non, 2 non-responses (base 10)
+    masked = explore(survey, "q", where={"type": "inter"}, threshold=5)
     table = masked.table.set_index("code")
-    assert bool(table.loc["_nr", "effectif__secret"]) and not table.loc["oui", "effectif__secret"]
-    assert masked.sentences()[1] == ("Base : 22 répondants ayant répondu ; non-réponses : s "
+    assert table["effectif__secret"].all()  # 2 < 5, then 8 = 10 - 2
+    assert not table["base__secret"].any()
+    assert masked.sentences()[1] == ("Base : 10 répondants ayant répondu ; non-réponses : s "
                                      "(exclues de la base).")
 
 
@@ -232,3 +239,21 @@ def test_app_on_a_broken_folder_says_why_in_french(base_data):
     html = app.container.value
     assert "Les données ne se chargent pas" in html and "communes.csv, ligne 2" in html
     assert "Traceback" not in html
+
+
+def test_respondents_without_a_group_cannot_be_differenced():
+    # A: 5 oui 5 non, B: 5 oui 5 non, and 2 respondents without a type (1 oui, 1 non).
+    # Every group cell is >= 5, but the tri à plat (11 oui, 11 non) minus the groups would
+    # give the 2 respondents' answers (1 and 1): a cell of each column must be hidden.
+    rows = [("A", "oui")] * 5 + [("A", "non")] * 5 + [("B", "oui")] * 5 + [("B", "non")] * 5 \
+        + [("", "oui"), ("", "non")]
+    s = make(rows)
+    e = explore(s, "q", by="type", threshold=5)
+    assert e.without_group == 2
+    body = e.table[e.table["code"].isin(["oui", "non"])]
+    assert set(body["groupe"]) == {"A", "B"}  # the hidden group is never shown
+    for code in ("oui", "non"):
+        assert body.loc[body["code"] == code, "effectif__secret"].any()
+    # without the two, nothing needs hiding
+    clean = explore(make(rows[:-2]), "q", by="type", threshold=5)
+    assert not clean.table["effectif__secret"].any()

@@ -1,5 +1,5 @@
 """Export of the table an analyst sees in the explorer, to CSV or Excel, written whole or
-not at all (temporary file renamed, :mod:`cdv_lib.batch.atomic`).
+not at all (temporary file renamed, :mod:`cdv_lib.atomic`).
 
 CSV: separator ``;``, decimal comma, UTF-8 with BOM (what a French Excel opens directly).
 Excel: a sheet « Tableau » (notes on top, then the table) with numbers as numbers.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdv_lib.batch.atomic import write_bytes
+from cdv_lib.atomic import write_bytes
 from cdv_lib.paths import PROJ_ROOT
 
 EXPORTS_DIR = PROJ_ROOT / "exports"

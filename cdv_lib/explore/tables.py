@@ -20,6 +20,7 @@ from cdv_lib.survey.crosstab import GROUP
 from cdv_lib.survey.normalize import Survey
 from cdv_lib.survey.tables import NON_RESPONSE_CODE
 from cdv_lib.survey.uncertainty import (
+    add_intervals,
     census_note,
     describe_test,
     interval_texts,
@@ -296,6 +297,29 @@ def _count(n: int, word: str) -> str:
     return f"{fmt_int(n)} {word}{'s' if n > 1 else ''}"
 
 
+HIDDEN_GROUP = "\u2063sans valeur"  # never a value of an attribute
+
+
+def _mask_groups(survey: Survey, table: pd.DataFrame, question_id: str, *, row, where,
+                 threshold: int) -> pd.DataFrame:
+    """Secrecy of a cross table: :func:`cdv_lib.secrecy.mask_crosstab` with, when some
+    selected respondents have no group, one hidden group holding their counts (the
+    selection's counts minus the groups'), so that the groups shown cannot be
+    differenced with the tri à plat into the counts of those respondents."""
+    columns = [GROUP, "code", "libelle", "effectif", "part", "base"]
+    scope = table[columns]
+    overall = frequencies(survey, question_id, row=row, where=where)
+    sums = scope.groupby("code", sort=False)["effectif"].sum()
+    rest = overall["effectif"].to_numpy() - sums.reindex(overall["code"]).fillna(0).to_numpy()
+    rest_base = int(overall["base"].iloc[0]) - int(scope.groupby(GROUP)["base"].first().sum())
+    if not rest.any() and rest_base == 0:
+        return secrecy.mask_crosstab(scope, threshold=threshold)
+    extra = overall.assign(**{GROUP: HIDDEN_GROUP}, effectif=rest, base=rest_base, part=float("nan"))
+    full = pd.concat([scope, extra[columns]], ignore_index=True)
+    masked = secrecy.mask_crosstab(full, threshold=threshold, hidden_groups=[HIDDEN_GROUP])
+    return masked[masked[GROUP] != HIDDEN_GROUP].reset_index(drop=True)
+
+
 def explore(survey: Survey, question_id: str, *, by: str | None = None, row: str | None = None,
             where: dict | None = None, threshold: int = secrecy.DEFAULT_THRESHOLD) -> Exploration:
     """Tabulate one question for the explorer, secrecy applied.
@@ -327,16 +351,23 @@ def explore(survey: Survey, question_id: str, *, by: str | None = None, row: str
     ids = selected_ids(survey, where)
     census = is_census(survey)
     if by is None:
-        raw = frequencies(survey, question_id, row=row, where=where, ci=True)
-        masked = secrecy.mask_frequencies(raw, threshold=threshold)
+        raw = frequencies(survey, question_id, row=row, where=where)
+        if where is None:  # the whole population, as the reports show it
+            masked = secrecy.protect_question(raw, threshold=threshold, count="effectif",
+                                              share="part", base="base")
+        else:  # a sub-population: counts under the threshold and what would give them back
+            masked = secrecy.mask_frequencies(raw, threshold=threshold)
         test, tests, without = None, [], 0
     else:
-        raw = crosstab(survey, question_id, by, row=row, where=where, ci=True)
-        masked = secrecy.mask_crosstab(raw, threshold=threshold) if len(raw) else raw
+        raw = crosstab(survey, question_id, by, row=row, where=where)
         test = raw.attrs.get("test")
         tests = list(raw.attrs.get("tests_par_choix", []))
         without = int(raw.attrs.get("sans_groupe", 0))
-    masked = mask_intervals(masked)
+        masked = _mask_groups(survey, raw, question_id, row=row, where=where,
+                              threshold=threshold) if len(raw) else raw
+    masked.attrs = {}
+    # intervals from the shown counts only, hidden wherever their share is
+    masked = mask_intervals(add_intervals(masked, census=census))
     masked.attrs = {}
     row_label = None
     if row is not None:
