@@ -74,9 +74,9 @@ class ExplorerApp:
         self.filter_by = widgets.Dropdown(description="Filtrer sur", style=style, layout=wide())
         self.filter_value = widgets.Dropdown(description="Valeur du filtre", style=style, layout=wide())
         self.export_xlsx = widgets.Button(description="Exporter en Excel", icon="download",
-                                          layout=widgets.Layout(width="auto"))
+                                          layout=widgets.Layout(width="13em", flex="0 0 auto"))
         self.export_csv = widgets.Button(description="Exporter en CSV", icon="download",
-                                         layout=widgets.Layout(width="auto"))
+                                         layout=widgets.Layout(width="13em", flex="0 0 auto"))
         self.export_status = widgets.HTML()
         self.output = widgets.Output()
         for name in ("survey", "question", "row", "by", "filter_by", "filter_value",
