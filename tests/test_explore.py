@@ -257,3 +257,19 @@ def test_respondents_without_a_group_cannot_be_differenced():
     # without the two, nothing needs hiding
     clean = explore(make(rows[:-2]), "q", by="type", threshold=5)
     assert not clean.table["effectif__secret"].any()
+
+
+def test_a_filter_is_protected_jointly_with_the_other_values():
+    """Filtering on one value gives the block of that value in the cross table masked as
+    a whole: what the cross table hides, the filtered table hides too, and its size is
+    not given when its base is hidden."""
+    survey = load_dataset(paths.DATA_DIR).questionnaires["associations"]
+    crossed = explore(survey, "salaries", by="type", threshold=5).table
+    for value in dict.fromkeys(crossed["groupe"]):
+        alone = explore(survey, "salaries", where={"type": value}, threshold=5)
+        mine = crossed[crossed["groupe"] == value].set_index("code")
+        flat = alone.table.set_index("code")
+        assert list(flat["effectif__secret"]) == list(mine["effectif__secret"])
+        assert list(flat["base__secret"]) == list(mine["base__secret"])
+        if mine["base__secret"].any():
+            assert str(alone.n_selected) not in alone.sentences()[0]

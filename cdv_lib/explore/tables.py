@@ -124,18 +124,23 @@ class Exploration:
         """French sentences shown above the table: selection, base and non-responses,
         sample or census, secrecy, test."""
         out = []
-        if secrecy.is_primary(self.n_selected, self.threshold):
+        blocks = self.blocks()
+        base_hidden = bool(not self.crossed and self.where and len(blocks) and blocks["masque"].iloc[0])
+        if base_hidden and not secrecy.is_primary(self.n_selected, self.threshold):
+            # the size of this selection would give back a base masked by difference
+            scope = "Nombre de répondants sélectionnés masqué (secret statistique)"
+        elif secrecy.is_primary(self.n_selected, self.threshold):
             scope = f"Moins de {self.threshold} répondants sélectionnés (secret statistique)"
         else:
             scope = f"{_count(self.n_selected, 'répondant')} sélectionné{'s' if self.n_selected > 1 else ''}"
         if self.where:
             scope += " (filtre : " + ", ".join(f"{k} = {v}" for k, v in self.where.items()) + ")"
         out.append(scope + ".")
-        blocks = self.blocks()
         if not self.crossed and len(blocks):
             b = blocks.iloc[0]
             if b["masque"]:
-                out.append(f"Base masquée : moins de {self.threshold} répondants (secret statistique).")
+                out.append(f"Base masquée (secret statistique : moins de {self.threshold} répondants, "
+                           "ou base qui permettrait d'en retrouver une autre).")
             else:
                 nr = "non-réponses : s" if pd.isna(b["non_reponses"]) else _count(int(b["non_reponses"]), "non-réponse")
                 out.append(f"Base : {_count(int(b['base']), 'répondant')} ayant répondu ; {nr}"
@@ -320,6 +325,41 @@ def _mask_groups(survey: Survey, table: pd.DataFrame, question_id: str, *, row, 
     return masked[masked[GROUP] != HIDDEN_GROUP].reset_index(drop=True)
 
 
+def _mask_filtered(survey: Survey, table: pd.DataFrame, question_id: str, *, row, where: dict,
+                   threshold: int) -> pd.DataFrame:
+    """Secrecy of a tri à plat restricted by a filter.
+
+    A filter on one variable and one value is a group of the cross table by that
+    variable: the cross table is masked as a whole (with the hidden group of the
+    respondents without a value, :func:`_mask_groups`) and the selection takes the mask of
+    its group, so that no cell can be recomputed by differencing the whole table with the
+    other values of the filter. Any other filter is masked on its own
+    (:func:`cdv_lib.secrecy.mask_frequencies`)."""
+    from cdv_lib.survey.matching import fold
+
+    single = len(where) == 1 and not isinstance(next(iter(where.values())), (list, tuple, set, frozenset))
+    if not single:
+        return secrecy.mask_frequencies(table, threshold=threshold)
+    (name, value), = where.items()
+    scope = crosstab(survey, question_id, name, row=row)
+    if scope.empty:
+        return secrecy.mask_frequencies(table, threshold=threshold)
+    masked = _mask_groups(survey, scope, question_id, row=row, where=None, threshold=threshold)
+    mine = masked[masked[GROUP].map(fold) == fold(value)]
+    if mine.empty:  # nobody selected: a base of 0 says nothing about anybody
+        return secrecy.mask_frequencies(table, threshold=threshold)
+    flags = {}
+    for column in ("effectif", "part"):
+        by_code = dict(zip(mine["code"], mine[secrecy.secret_column(column)].astype(bool)))
+        flags[column] = table["code"].map(lambda c: by_code.get(c, False)).to_numpy(bool)
+    base_flag = bool(mine[secrecy.secret_column("base")].any())
+    flags["base"] = [base_flag] * len(table)
+    if base_flag:
+        flags["effectif"] = flags["effectif"] | True
+        flags["part"] = flags["part"] | True
+    return secrecy.apply_mask(table, flags)
+
+
 def explore(survey: Survey, question_id: str, *, by: str | None = None, row: str | None = None,
             where: dict | None = None, threshold: int = secrecy.DEFAULT_THRESHOLD) -> Exploration:
     """Tabulate one question for the explorer, secrecy applied.
@@ -355,8 +395,9 @@ def explore(survey: Survey, question_id: str, *, by: str | None = None, row: str
         if where is None:  # the whole population, as the reports show it
             masked = secrecy.protect_question(raw, threshold=threshold, count="effectif",
                                               share="part", base="base")
-        else:  # a sub-population: counts under the threshold and what would give them back
-            masked = secrecy.mask_frequencies(raw, threshold=threshold)
+        else:  # a sub-population, protected jointly with the other values of the filter
+            masked = _mask_filtered(survey, raw, question_id, row=row, where=where,
+                                    threshold=threshold)
         test, tests, without = None, [], 0
     else:
         raw = crosstab(survey, question_id, by, row=row, where=where)
