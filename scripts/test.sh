@@ -28,7 +28,7 @@ PYTHON="${PYTHON:-python3}"
 if [ "$#" -gt 0 ]; then
     exec .venv/bin/python -m pytest "$@"
 fi
-# the report notebooks themselves, executed by nbval in a real kernel with their defaults
-.venv/bin/python -m pytest -q --nbval-lax notebooks/reports
+# the report and exploration notebooks themselves, executed by nbval in a real kernel with their defaults
+.venv/bin/python -m pytest -q --nbval-lax notebooks/reports notebooks/explorer
 # the whole suite (unit, papermill, batch, Voilà, Chromium); its summary closes the run
 exec .venv/bin/python -m pytest

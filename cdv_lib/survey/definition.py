@@ -30,9 +30,11 @@ MULTIPLE_FORMATS = ("limesurvey", "forms")
 DEFAULT_SEPARATOR = ";"
 
 _TOP_KEYS = {
-    "id", "titre", "reponses", "identifiant", "envoyes", "valeurs_manquantes",
+    "id", "titre", "reponses", "identifiant", "envoyes", "exhaustif", "valeurs_manquantes",
     "attributs", "questions",
 }
+_TRUE = {"oui", "vrai", "true", "1", "o", "x"}
+_FALSE = {"non", "faux", "false", "0", "n"}
 _QUESTION_KEYS = {
     "id", "libelle", "type", "theme", "axe", "filtre", "colonne", "format",
     "separateur", "choix", "lignes",
@@ -110,6 +112,10 @@ class SurveyDefinition:
     ``attributes`` maps an attribute name (``commune``, ``taille``...) to the column of the
     export holding it; attributes are the variables used for breakdowns and filters.
     ``responses_path`` is absolute (resolved against the YAML's folder).
+    ``census`` is the ``exhaustif`` flag: True when the respondents are declared to be the
+    whole population (no sampling error), False when declared a sample, None when not
+    said (then :func:`cdv_lib.survey.uncertainty.is_census` compares ``sent`` with the
+    respondents).
     """
 
     id: str
@@ -124,6 +130,7 @@ class SurveyDefinition:
     #: allowed values of an attribute (``valeurs`` in the YAML), in definition order; an
     #: attribute absent from this mapping accepts any value
     attribute_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    census: bool | None = None
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -216,6 +223,17 @@ def definition_from_dict(
         else:
             out.add("envoyes", data.get("envoyes"), "entier ≥ 0 (questionnaires envoyés)")
 
+    census = None
+    if data.get("exhaustif") not in (None, ""):
+        flag = (_text(data.get("exhaustif")) or "").lower()
+        if flag in _TRUE:
+            census = True
+        elif flag in _FALSE:
+            census = False
+        else:
+            out.add("exhaustif", data.get("exhaustif"),
+                    "oui ou non (les répondants sont-ils toute la population interrogée ?)")
+
     missing = data.get("valeurs_manquantes", [])
     if missing is None or missing == "":
         missing = []
@@ -276,6 +294,7 @@ def definition_from_dict(
         attributes=attributes,
         source=source,
         attribute_values=attribute_values,
+        census=census,
     )
 
 

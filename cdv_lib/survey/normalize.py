@@ -259,6 +259,13 @@ def normalize_responses(
                     else:
                         answers.append((rid, q.id, row_code, code))
 
+    sent = definition.sent
+    if definition.census and sent is not None and sent != len(respondents) and not problems:
+        problems.append(Problem(
+            yaml_name, None, "exhaustif", "oui",
+            f"« exhaustif: oui » seulement si tous les questionnaires envoyés ont une réponse "
+            f"(envoyes = {sent}, réponses dans {file_label} : {len(respondents)})",
+        ))
     if problems:
         raise DataError(problems)
     attr_names = list(definition.attributes)
