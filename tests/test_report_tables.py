@@ -288,3 +288,20 @@ def test_a_mistyped_table_name_fails_loudly():
         rt.find(rt.theme_tables(load_dataset(), "finances"), "finances.par_anne")
     with pytest.raises(ValueError, match="Thème inconnu"):
         rt.theme_tables(load_dataset(), "finance")
+
+
+def test_sample_surveys_show_wilson_intervals_and_censuses_say_exhaustif():
+    from cdv_lib.report import gouvernance
+
+    ds = load_dataset()
+    domains = rt.find(gouvernance.questions_associations(ds), "gouvernance.associations.domaine")
+    shown = domains.formatted().set_index("Réponse")
+    # 3 of 21: Wilson 95 %, p = 1/7, z = 1.96: centre (p + z²/42) / (1 + z²/21) = 0.1981,
+    # half-width z·sqrt(p(1-p)/21 + z²/1764) / (1 + z²/21) = 0.1483 → [4,98 ; 34,64]
+    assert shown.loc["Accès aux droits", "Part"] == "14,3\u00a0%"
+    assert shown.loc["Accès aux droits", "Intervalle de confiance à 95 %"] == "[5,0\u00a0; 34,6]"
+    assert shown.loc["Non-réponse", "Intervalle de confiance à 95 %"] == "–"
+    assert any(n.startswith("Échantillon (21 réponses sur 70") for n in domains.notes)
+    census = gouvernance.questions_communes(ds)[0]
+    assert "Intervalle de confiance à 95 %" not in census.data.columns
+    assert any(n.startswith("Exhaustif") for n in census.notes)

@@ -19,6 +19,7 @@ from cdv_lib import secrecy
 from cdv_lib.formatting import fmt_int
 from cdv_lib.report.scope import check_commune, threshold
 from cdv_lib.report.table import BASE_HEADER, INTEGER, PERCENT, TEXT, ReportTable, build_table
+from cdv_lib.survey.uncertainty import census_note, is_census
 
 NO_COMMUNE_GROUP = "\u2063sans commune"  # never a commune code
 
@@ -129,7 +130,10 @@ def _question_tables(dataset, survey, survey_id: str, table: pd.DataFrame, *, th
                    ("part", "Part", PERCENT), ("base", BASE_HEADER, INTEGER)]
         if matrix:
             columns.insert(0, ("ligne_libelle", "Élément", TEXT))
-        notes = []
+        notes = [census_note(survey)]
+        if not is_census(survey):
+            frame = with_interval_text(frame)
+            columns.append(("ic_texte", "Intervalle de confiance à 95 %", TEXT))
         if qtype == "multiple":
             notes.append("Plusieurs réponses possibles : part des répondants, le total "
                          "dépasse 100 %.")
@@ -141,6 +145,27 @@ def _question_tables(dataset, survey, survey_id: str, table: pd.DataFrame, *, th
             f"{theme}.{survey_id}.{qid}", str(frame["question"].iloc[0]), frame, columns,
             theme=theme, secret_rule=rule, source=source, base=base_text(frame, matrix),
             notes=notes, chart=chart))
+    return out
+
+
+def with_interval_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """*frame* (``effectif``, ``base``, ``part`` and their ``__secret`` flags) with
+    ``ic_texte``, the 95 % Wilson interval of each share in French (``[5,0 ; 34,6]``),
+    masked wherever the share is (its bounds give the count back)."""
+    from cdv_lib.survey.uncertainty import fmt_interval, wilson_interval
+
+    out = frame.copy()
+    count = pd.to_numeric(out["effectif"], errors="coerce").to_numpy(dtype=float)
+    base = pd.to_numeric(out["base"], errors="coerce").to_numpy(dtype=float)
+    choice = (out["code"] != secrecy.NON_RESPONSE_CODE).to_numpy() & (base > 0) \
+        & ~np.isnan(count)
+    low = np.full(len(out), np.nan)
+    high = np.full(len(out), np.nan)
+    if choice.any():
+        low[choice], high[choice] = wilson_interval(count[choice], base[choice])
+    out["ic_texte"] = [fmt_interval(a, b) if ok else None
+                       for a, b, ok in zip(low, high, choice)]
+    out[secrecy.secret_column("ic_texte")] = out[secrecy.secret_column("part")].to_numpy(bool)
     return out
 
 
