@@ -64,7 +64,8 @@ def test_qpv_geo_prefers_the_territory_file_and_never_uses_2015_from_the_referen
     geo = t.qpv_geo(QPV, contours)
     assert geo.loc[0, "geometry"] is square
     assert geo.loc[0, "source_geometrie"] == t.SOURCE_LOCAL_QPV
-    assert geo.loc[1, "sans_contour"] == "absent de qpv.geojson et de la référence nationale 2024"
+    assert geo.loc[1, "sans_contour"] == ("contour absent des données du territoire et de la "
+                                          "référence nationale 2024")
     old = QPV.assign(code_qpv=["QP062001", "QP062002"], autres_communes=np.nan)
     geo = t.qpv_geo(old)
     assert geo["geometry"].isna().all()

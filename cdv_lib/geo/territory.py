@@ -173,10 +173,10 @@ def qpv_geo(qpv: pd.DataFrame, contours: pd.DataFrame | None = None) -> pd.DataF
             geoms.append(None)
             sources.append("")
             if geo == "2015":
-                reasons.append("QPV de la géographie 2015 : pas de contour national "
-                               "(fournir qpv.geojson)")
+                reasons.append("QPV de la géographie 2015 : pas de contour national")
             elif local:
-                reasons.append("absent de qpv.geojson et de la référence nationale 2024")
+                reasons.append("contour absent des données du territoire et de la référence "
+                               "nationale 2024")
             else:
                 reasons.append("absent de la référence nationale 2024")
     out[GEOMETRY] = pd.Series(geoms, index=out.index, dtype=object)
