@@ -190,7 +190,7 @@ def audit_dir(out_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD,
 
     Each file's tables are rebuilt from the file; a masked cell that the other cells give
     back is a ``recalcul`` finding (with the equation). The tables of the same file name in
-    sibling folders (``agglomeration/x.html``, ``62498/x.html``) are compared across
+    sibling folders (``agglomeration/x.html``, ``01004/x.html``) are compared across
     scopes; workbook tables through their « Périmètre » lines (one workbook with every
     scope, or ``tableaux.xlsx`` in each scope folder).
 

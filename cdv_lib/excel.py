@@ -408,7 +408,7 @@ def export_workbook(tables_by_scope: Mapping[str, Sequence[ReportTable]],
     Parameters
     ----------
     tables_by_scope : mapping
-        Scope label (``Communauté d'Agglomération…``, ``Lens (62498)``) → its tables, in
+        Scope label (``Communauté d'Agglomération…``, ``Ambérieu-en-Bugey (01004)``) → its tables, in
         display order. One scope per workbook is the intended use; with several, each
         theme sheet is repeated per scope (its name ends with the scope, shortened).
     path : path-like

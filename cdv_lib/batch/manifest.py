@@ -10,12 +10,12 @@ Format::
       "data_dir": "/abs/path" | null,
       "runs": {
         "<commune code or 'agglomeration'>/<theme>": {
-          "commune": "62498" | null, "commune_name": "Lens", "theme": "sante",
+          "commune": "01004" | null, "commune_name": "Ambérieu-en-Bugey", "theme": "sante",
           "theme_label": "Santé", "notebook": "/abs/notebooks/reports/sante.ipynb",
           "status": "ok" | "failed" | "timeout" | "killed" | "missing" | "pending" | "running",
           "error": "ValueError: ..." | null,
           "started": ISO | null, "finished": ISO | null, "duration": seconds | null,
-          "html": "62498/sante.html" | null, "ipynb": "62498/sante.ipynb" | null,
+          "html": "01004/sante.html" | null, "ipynb": "01004/sante.ipynb" | null,
           "attempts": 1
         }
       }

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "params/communes/<code>.yaml par commune signataire des données (codes entre "
             "guillemets : 01004 reste une chaîne). À combiner avec papermill : "
             "papermill notebooks/reports/sante.ipynb sortie.ipynb -f params/defaults.yaml "
-            "-f params/communes/62498.yaml"
+            "-f params/communes/01004.yaml"
         ),
     )
     parser.add_argument("--data", default=None, metavar="DOSSIER",

@@ -119,7 +119,7 @@ class Document:
 
     title: str
     territory: str
-    scope: str  # the territory, or the commune « Lens (62498) »
+    scope: str  # the territory, or the commune « Ambérieu-en-Bugey (01004) »
     commune: str | None
     year: int | None
     date: str

@@ -24,7 +24,7 @@ every row (``valeurs``)::
 
 Several files (one per funder) may be given: rows of the same action (same
 ``numero_dossier``) complete each other's missing fields (an SCDL file has no commune nor
-theme; the CALL's own file has them). Options ``--financeur``, ``--annee``, ``--pilier``,
+theme; the agglomeration's own file has them). Options ``--financeur``, ``--annee``, ``--pilier``,
 ``--thematique``, ``--commune`` give a value to every row still missing one; an absent
 ``montant_demande`` is taken equal to ``montant_accorde`` and said so. Amounts are read the
 French or the plain way (``1 234,50 €``, ``1234.5``).

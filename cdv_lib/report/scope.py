@@ -17,7 +17,7 @@ def territory_name(dataset) -> str:
 
 
 def commune_name(dataset, commune: str | None) -> str:
-    """``Lens (62498)`` for a commune code, the territory's name for ``None``; an unknown
+    """``Ambérieu-en-Bugey (01004)`` for a commune code, the territory's name for ``None``; an unknown
     code raises ``ValueError``."""
     if commune is None:
         return territory_name(dataset)

@@ -130,6 +130,6 @@ def comparaison(dataset, commune: str | None = None,
 
 
 def commune_name_only(dataset, commune: str) -> str:
-    """The commune's name without its code (``Lens``)."""
+    """The commune's name without its code (``Ambérieu-en-Bugey``)."""
     match = dataset.communes[dataset.communes[C.CODE_INSEE].astype("string") == str(commune)]
     return str(match[C.NOM].iloc[0]) if len(match) else str(commune)

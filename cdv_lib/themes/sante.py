@@ -277,7 +277,7 @@ def context_indicators(indicateurs: pd.DataFrame, indicateur_ids: list[str] | No
         Indicators to show (e.g. ``["surpoids", "mg_plus_55"]``); all by default.
     territoires : dict, optional
         ``{niveau: code}`` for any of ``commune``, ``epci``, ``departement``, ``region``,
-        ``france`` (e.g. ``{"epci": "246200364", "departement": "62", "region": "32",
+        ``france`` (e.g. ``{"epci": "200071751", "departement": "01", "region": "84",
         "france": "FR"}``). Default: every row at levels epci, departement, region, france.
     annee : int, optional
 
