@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from cdv_lib import paths
-from cdv_lib import report_tables
+from cdv_lib import report as report_tables
 from cdv_lib.app import App, Unavailable
 from cdv_lib.app.dashboard import AGGLOMERATION_LABEL, ERROR_MESSAGE, TABS
 from cdv_lib.app.html import fully_masked

@@ -12,7 +12,8 @@ import pytest
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
-from cdv_lib import paths, report_tables
+from cdv_lib import paths
+from cdv_lib import report as report_tables
 from cdv_lib.cli import main
 from cdv_lib.dataset import load_dataset
 

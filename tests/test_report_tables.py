@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from cdv_lib import plots, report_tables as rt  # noqa: E402
+from cdv_lib import plots  # noqa: E402
+from cdv_lib import report as rt  # noqa: E402
 from cdv_lib.dataset import load_dataset  # noqa: E402
 from cdv_lib.formatting import fmt_euro, fmt_percent  # noqa: E402
 

@@ -263,18 +263,18 @@ class App:
     def tab_html(self, theme: str, commune: str | None) -> str:
         """HTML of a tab: heading, the report's tables (statistical secrecy applied by
         :func:`cdv_lib.report.theme_tables`) and their charts."""
-        from cdv_lib import report as report_tables
+        from cdv_lib import report
 
         key = (theme, commune or AGGLOMERATION)
         if key in self._tab_cache:
             return self._tab_cache[key]
         title = dict(TABS)[theme]
         parts = [views.heading_html(title, self.scope_label(commune))]
-        tables = report_tables.theme_tables(self.dataset, theme, commune, annee=self.annee)
+        tables = report.theme_tables(self.dataset, theme, commune, annee=self.annee)
         if commune is not None and theme in AGGLOMERATION_ONLY:
             parts.append(views.message_html(AGGLOMERATION_ONLY[theme]))
             if not tables or theme == "perr":
-                tables = report_tables.theme_tables(self.dataset, theme, None,
+                tables = report.theme_tables(self.dataset, theme, None,
                                                     annee=self.annee)
         if not tables:
             parts.append(views.message_html(

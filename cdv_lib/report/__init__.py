@@ -13,12 +13,14 @@ tables in notebooks.
 
 from __future__ import annotations
 
+from cdv_lib.report.display import render, scope_header, show, to_html
+from cdv_lib.report.questionnaires import survey_tables
 from cdv_lib.report.registry import REPORTS, THEMES, theme
 from cdv_lib.report.scope import check_commune, commune_name
 from cdv_lib.report.table import ReportTable, find
 
-__all__ = ["REPORTS", "THEMES", "ReportTable", "all_tables", "commune_name", "find",
-           "theme_tables"]
+__all__ = ["REPORTS", "THEMES", "ReportTable", "all_tables", "commune_name", "find", "render",
+           "scope_header", "show", "survey_tables", "theme_tables", "to_html"]
 
 
 def theme_tables(dataset, theme_name: str, commune: str | None = None, *,
