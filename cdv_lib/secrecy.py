@@ -116,9 +116,43 @@ def exposed_cells(values: Sequence[float], masked: Sequence[bool], equations: It
     if not rows:
         return out
     a_eq, b_eq = np.array(rows), np.array(rhs)
+    # Fast exact path. The equations are row and column sums (a totally unimodular system):
+    # a hidden cell is determined iff its row of the null space of the equations is zero;
+    # when it is not and every hidden value is >= 1, an integral circulation through it
+    # gives a second non-negative integer solution. Linear programming only otherwise.
+    from scipy.linalg import null_space
+
+    kernel = null_space(a_eq)
+    interior = bool((values[hidden] >= 1).all())
+    truth = values[hidden]
+    undecided = []
     for k, cell in enumerate(hidden):
         if not a_eq[:, k].any():
             continue
+        free = kernel.size and np.abs(kernel[k]).max() > 1e-9
+        if not free:
+            out[cell] = values[cell] > 0
+        elif not interior and values[cell] > 0:
+            undecided.append(k)
+    if not undecided:
+        return out
+    # a few vertices of the solution set, in random directions: a cell whose value differs
+    # there from the true one has two integer solutions (vertices of a totally unimodular
+    # system are integral); only the cells never seen to move get their own two programs
+    rng = np.random.default_rng(0)
+    moved = set()
+    for _ in range(4):
+        c = np.zeros(hidden.size)
+        c[undecided] = rng.uniform(-1.0, 1.0, len(undecided))
+        for sign in (1.0, -1.0):
+            res = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            if res.status == 0:
+                moved.update(k for k in undecided if abs(res.x[k] - truth[k]) > 0.5)
+        undecided = [k for k in undecided if k not in moved]
+        if not undecided:
+            return out
+    for k in undecided:
+        cell = hidden[k]
         c = np.zeros(hidden.size)
         c[k] = 1.0
         low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
@@ -126,7 +160,7 @@ def exposed_cells(values: Sequence[float], masked: Sequence[bool], equations: It
         if high.status == 3:  # unbounded above
             continue
         # a masked zero pinned at zero (e.g. by a zero total) tells nothing about anybody
-        if low.status == 0 and high.status == 0 and (-high.fun) - low.fun < 0.5 and values[cell] > 0:
+        if low.status == 0 and high.status == 0 and (-high.fun) - low.fun < 0.5:
             out[cell] = True
     return out
 

@@ -89,7 +89,9 @@ def own(dataset, commune):
 def test_agglomeration_shows_every_count_with_its_base(dataset):
     table = moyens(rt.theme_tables(dataset, "gouvernance"))
     shown = table.formatted()
-    assert list(shown.columns) == ["Réponse", "Effectif", "Part", "Base (n)"]
+    # 12 answers of 14 questionnaires sent: a sample, each share with its interval
+    assert list(shown.columns) == ["Réponse", "Effectif", "Part", "Base (n)",
+                                   "Intervalle de confiance à 95 %"]
     assert shown["Effectif"].tolist() == ["10", "2", "0"]
     assert shown["Part"].tolist()[:2] == [fmt_percent(10 / 12), fmt_percent(2 / 12)]
     assert shown["Base (n)"].tolist() == ["12", "12", "12"]

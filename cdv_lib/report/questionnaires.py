@@ -47,7 +47,7 @@ def scope_table(survey, question_id: str, row: str) -> tuple[pd.DataFrame, list[
     from cdv_lib.survey import crosstab
     from cdv_lib.survey.tables import frequencies
 
-    scope = crosstab(survey, question_id, "commune", row=row or None)
+    scope = crosstab(survey, question_id, "commune", row=row or None, tests=False)
     scope = scope[["groupe", "code", "libelle", "effectif", "part", "base"]]
     overall = frequencies(survey, question_id, row=row or None)
     sums = scope.groupby("code", sort=False)["effectif"].sum()
@@ -75,7 +75,10 @@ def protect_block(block: pd.DataFrame, *, threshold: int, survey=None,
     frame["base_n"] = frame["base_n"].astype("float64")
     parts = []
     for ligne, sub in frame.groupby("ligne", sort=False):
-        if commune is None:
+        base = float(sub["base_n"].iloc[0]) if len(sub) else 0.0
+        if commune is None or secrecy.is_primary(base, threshold) or base == 0:
+            # the whole population; or a commune under the threshold, masked whole whatever
+            # the other communes show (masking only adds cells); or nobody answered
             parts.append(secrecy.protect_question(sub, threshold=threshold))
         else:
             scope, hidden = scope_table(survey, str(sub["question_id"].iloc[0]), str(ligne))

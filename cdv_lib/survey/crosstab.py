@@ -79,7 +79,7 @@ def group_of(survey: Survey, by: str, *, where=None) -> tuple[pd.Series, list[st
 
 
 def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = None, where=None,
-             ci: bool = False) -> pd.DataFrame:
+             ci: bool = False, tests: bool = True) -> pd.DataFrame:
     """Frequencies of *question_id* within each group of *by*.
 
     Parameters
@@ -91,6 +91,8 @@ def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = Non
     where : respondent selection, applied before grouping.
     ci : add the 95 % Wilson interval of each share within its group (``ic_bas``,
         ``ic_haut``; NaN for a census, see :mod:`cdv_lib.survey.uncertainty`).
+    tests : compute the tests of independence (``attrs["test"]``...); False skips them
+        (the table alone, e.g. for secrecy).
 
     Returns
     -------
@@ -116,8 +118,9 @@ def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = Non
     else:
         table = pd.DataFrame(columns=[GROUP, "code", "libelle", "effectif", "part", "base"])
     multiple = question.type == "multiple"
-    table.attrs["test"] = independence_test(table, multiple=multiple)
-    if multiple:
+    if tests:
+        table.attrs["test"] = independence_test(table, multiple=multiple)
+    if tests and multiple:
         # records, not a DataFrame: pandas compares attrs when it combines frames
         table.attrs["tests_par_choix"] = choice_tests(table).to_dict("records")
     table.attrs["sans_groupe"] = int(len(ids) - len(labels))
