@@ -49,6 +49,17 @@ AGGLOMERATION_ONLY = {t.name: t.agglomeration_only for t in THEMES.values()
 ERROR_MESSAGE = ("Cet affichage n'a pas pu être produit. Les autres onglets restent "
                  "disponibles ; l'incident est consigné dans le journal du serveur.")
 LOADING_MESSAGE = "Chargement…"
+MAP_ERROR_MESSAGE = ("Cette carte n'a pas pu être dessinée ; les tableaux restent "
+                     "disponibles et l'incident est consigné dans le journal du serveur.")
+
+#: Maps of :func:`cdv_lib.maps.report_maps` shown in each tab, by key: the territory and
+#: the share of the population in QPV (or the commune with its QPV) open the territory tab;
+#: the subsidies and the health actions per commune go with their own theme.
+TAB_MAPS: dict[str, tuple[str, ...]] = {
+    "territoire": ("carte.territoire", "carte.part_qpv", "carte.commune"),
+    "finances": ("carte.subventions",),
+    "sante": ("carte.actions_sante",),
+}
 
 
 def _sort_key(name: str) -> tuple:
@@ -93,6 +104,7 @@ class App:
         self.since = since
         self._cards_cache: dict[str, str] = {}
         self._tab_cache: dict[tuple[str, str], str] = {}
+        self._maps_cache: dict[str, list] = {}
         self._drawn: dict[str, str | None] = {theme: None for theme, _ in TABS}
         self.rendered: dict[str, str] = {}
         self.timings: dict[str, float] = {}
@@ -102,7 +114,7 @@ class App:
         if self.annee:
             subtitle += f" — données {self.annee}"
         self.header = widgets.HTML(
-            views.CSS + f'<h1 class="cdv-title">{html.escape(territory)}</h1>'
+            views.app_css() + f'<h1 class="cdv-title">{html.escape(territory)}</h1>'
             f'<p class="cdv-subtitle">{html.escape(subtitle)}</p>')
         self.commune = widgets.Dropdown(
             options=self.commune_options(), value=AGGLOMERATION, description="Territoire :",
@@ -261,28 +273,76 @@ class App:
         self.timings["cards"] = time.perf_counter() - start
 
     def tab_html(self, theme: str, commune: str | None) -> str:
-        """HTML of a tab: heading, the report's tables (statistical secrecy applied by
-        :func:`cdv_lib.report.theme_tables`) and their charts."""
+        """HTML of a tab: heading, the theme's key messages, its maps (:data:`TAB_MAPS`),
+        then the report's tables (statistical secrecy applied by
+        :func:`cdv_lib.report.theme_tables`; for a commune, a table that secrecy would mask
+        entirely is replaced by the agglomeration's, labelled as the reference) and their
+        charts. A theme whose inputs were not supplied says so (« Données non fournies »)."""
         from cdv_lib import report as report_tables
+        from cdv_lib.messages import key_messages, messages_html
+        from cdv_lib.scaffold import no_data_message
 
         key = (theme, commune or AGGLOMERATION)
         if key in self._tab_cache:
             return self._tab_cache[key]
         title = dict(TABS)[theme]
         parts = [views.heading_html(title, self.scope_label(commune))]
+        missing_inputs = no_data_message(self.dataset, theme)
         tables = report_tables.theme_tables(self.dataset, theme, commune, annee=self.annee)
+        own = tables
+        note = ""
         if commune is not None and theme in AGGLOMERATION_ONLY:
-            parts.append(views.message_html(AGGLOMERATION_ONLY[theme]))
+            note = views.message_html(AGGLOMERATION_ONLY[theme])
             if not tables or theme == "perr":
                 tables = report_tables.theme_tables(self.dataset, theme, None,
                                                     annee=self.annee)
-        if not tables:
+        # the messages read the tables shown: the agglomeration's when the theme is only
+        # followed at that level (the note above says so)
+        messages = key_messages(self.dataset, theme, None if tables is not own else commune,
+                                annee=self.annee, tables=tables)
+        parts.append(messages_html(messages, title="Messages clés", heading="h3"))
+        parts.append(note)
+        parts.append(self.maps_html(theme, commune))
+        if missing_inputs:
+            parts.append(views.message_html(missing_inputs + "."))
+        elif not tables:
             parts.append(views.message_html(
-                "Aucune donnée à afficher pour ce thème"
+                "Aucun tableau à afficher pour ce thème"
                 + (" et cette commune." if commune is not None else ".")))
         parts.append(views.tables_html(tables))
         self._tab_cache[key] = "".join(parts)
         return self._tab_cache[key]
+
+    def maps_html(self, theme: str, commune: str | None) -> str:
+        """The maps of *theme*'s tab (:data:`TAB_MAPS`) for that scope, each with its text
+        alternative and what could not be drawn; a map that fails is replaced by a French
+        message (logged), the rest of the tab is kept."""
+        wanted = TAB_MAPS.get(theme, ())
+        if not wanted:
+            return ""
+        try:
+            views_ = [v for v in self.report_maps(commune) if v.key in wanted]
+        except Exception:
+            _logger().exception("échec des cartes (commune %r)", commune)
+            return views.message_html(MAP_ERROR_MESSAGE, kind="error")
+        shown: set[str] = set()
+        parts = []
+        for view in views_:
+            try:
+                parts.append(views.map_html(view, shown_missing=shown))
+            except Exception:
+                _logger().exception("échec de la carte %s (commune %r)", view.key, commune)
+                parts.append(views.message_html(MAP_ERROR_MESSAGE, kind="error"))
+        return "".join(parts)
+
+    def report_maps(self, commune: str | None) -> list:
+        """:func:`cdv_lib.maps.report_maps` for that scope (cached; drawn when shown)."""
+        from cdv_lib.maps import report_maps
+
+        key = commune or AGGLOMERATION
+        if key not in self._maps_cache:
+            self._maps_cache[key] = report_maps(self.dataset, commune, annee=self.annee)
+        return self._maps_cache[key]
 
     def draw_tab(self, theme: str) -> None:
         commune = self.selected
@@ -309,7 +369,7 @@ class Unavailable:
         self.message = message
         self.problems = list(problems or [])
         self.container = widgets.HTML(
-            views.CSS + views.message_html(message, kind="error")
+            views.app_css() + views.message_html(message, kind="error")
             + (f"<ul>{items}</ul>" if items else ""))
         self.container.add_class("cdv-app")
 

@@ -5,39 +5,54 @@ the Agg backend on figures that are never registered with pyplot (nothing to clo
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 from collections.abc import Iterable, Sequence
 
 from cdv_lib.app.key_figures import KeyFigure
 
-CSS = """<style>
-.cdv-app {font-family: "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2733;}
-.cdv-app h1.cdv-title {font-size: 1.6em; margin: 0.2em 0;}
-.cdv-app p.cdv-subtitle {color: #4a5866; margin: 0 0 0.6em 0;}
-.cdv-kpis {display: flex; flex-wrap: wrap; gap: 0.8em; margin: 0.6em 0 1em 0;}
-.cdv-kpi {flex: 1 1 12em; max-width: 22em; border: 1px solid #d5dde5; border-radius: 6px;
-  padding: 0.6em 0.8em; background: #f7f9fb; line-height: 1.3;}
-.cdv-kpi-label {font-size: 0.85em; color: #4a5866; font-weight: 600;}
-.cdv-kpi-value {font-size: 1.7em; font-weight: 700; margin: 0.1em 0; color: #12355b;}
-.cdv-kpi-note {font-size: 0.78em; color: #5b6773; margin: 0;}
-.cdv-kpi-lines {margin: 0.3em 0; padding: 0; list-style: none; font-size: 0.9em;}
-.cdv-kpi-lines li {margin: 0.1em 0;}
-.cdv-kpi-lines b {color: #12355b;}
-.cdv-report-table table.cdv-table {border-collapse: collapse; margin: 0.3em 0;}
-.cdv-report-table table.cdv-table th, .cdv-report-table table.cdv-table td
-  {padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: left;}
-.cdv-report-table p.cdv-note {font-size: 0.85em; color: #555; margin: 0.1em 0;}
-.cdv-chart img {max-width: 100%; height: auto;}
-.cdv-message {padding: 0.6em 0.8em; border-radius: 4px; margin: 0.5em 0;}
-.cdv-message-info {background: #eef4fa; border-left: 4px solid #5b8fc7;}
-.cdv-message-error {background: #fdf0ef; border-left: 4px solid #c7554b;}
-.cdv-ami-result {margin-top: 0.6em;}
-.cdv-ami-result .cdv-ami-figures {display: flex; gap: 2em; font-size: 1.2em;}
-.cdv-ami-result b {color: #12355b;}
-.cdv-first-view-note {color: #5b6773; font-size: 0.9em; margin: 0.4em 0;}
+#: The app's own rules, beside the one stylesheet of :mod:`cdv_lib.page` (which styles the
+#: key figures, the tables with their right-aligned figures, the charts and the widget tabs).
+APP_CSS = """
+.cdv-app {font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans",
+  sans-serif; color: var(--cdv-ink); line-height: 1.45;}
+.cdv-app h1.cdv-title {font-size: 1.6rem; margin: .2rem 0; color: var(--cdv-accent);}
+.cdv-app p.cdv-subtitle {color: var(--cdv-muted); margin: 0 0 .6rem 0;}
+.cdv-app a {color: var(--cdv-link);}
+.cdv-app h2 {font-size: 1.35rem; color: var(--cdv-accent); margin: .8rem 0 .5rem;
+  padding-bottom: .2rem; border-bottom: 1px solid var(--cdv-rule);}
+.cdv-app h3 {font-size: 1.08rem; margin: 1.3rem 0 .4rem;}
+.cdv-kpi-lines {margin: .3rem 0; padding: 0; list-style: none; font-size: .9rem;}
+.cdv-kpi-lines li {margin: .1rem 0;}
+.cdv-kpi-lines b {color: var(--cdv-accent);}
+.cdv-map figure {margin: .3rem 0 .4rem;}
+.cdv-map img {max-width: min(100%, 52rem); height: auto; display: block;}
+.cdv-map figcaption, .cdv-map-missing {font-size: .88rem; color: var(--cdv-muted);
+  max-width: 52rem;}
+.cdv-map-missing {margin: .2rem 0 1.2rem; padding-left: 1.2rem;}
+.cdv-chart img {max-width: min(100%, 46rem); height: auto; display: block;
+  margin: .3rem 0 1.2rem;}
+.cdv-message {padding: .6rem .8rem; border-radius: 4px; margin: .5rem 0; max-width: 52rem;}
+.cdv-message-info {background: #eef4fa; border-left: 4px solid #2f6aa3;}
+.cdv-message-error {background: #fdf0ef; border-left: 4px solid var(--cdv-warn);}
+.cdv-ami-result {margin-top: .6rem;}
+.cdv-ami-result .cdv-ami-figures {display: flex; gap: 2rem; font-size: 1.2rem;}
+.cdv-ami-result b {color: var(--cdv-accent);}
+.cdv-first-view-note {color: var(--cdv-muted); font-size: .9rem; margin: .4rem 0;}
 .jp-OutputArea:has(.cdv-live) .cdv-first-view {display: none;}
-</style>"""
+"""
+
+
+@functools.cache
+def app_css() -> str:
+    """The ``<style>`` elements of the app: the shared stylesheet, the key messages' rules,
+    then the app's own (:data:`APP_CSS`)."""
+    from cdv_lib.messages import MESSAGES_STYLE
+    from cdv_lib.page import style_tag
+
+    return style_tag() + MESSAGES_STYLE + f"<style>{APP_CSS}</style>"
+
 
 #: Output metadata marking the first view; the ``cdv`` Voilà template of ``cdv serve``
 #: writes such an output into the page as HTML instead of leaving it to Voilà's scripts.
@@ -68,7 +83,7 @@ def cards_html(figures: Sequence[KeyFigure], *, scope: str, scope_code: str = ""
 def first_view_html(header: str, cards: str) -> str:
     """The app's first view: title and key figures as plain HTML (``div.cdv-first-view``),
     readable before the widgets are ready and replaced by them (the widgets' container has
-    the class ``cdv-live``; the CSS rule of :data:`CSS` hides the first view once it exists,
+    the class ``cdv-live``; the CSS rule of :data:`APP_CSS` hides the first view once it exists,
     the ``cdv`` template removes it)."""
     return (f'<div class="cdv-app cdv-first-view">{header}{cards}'
             f'<p class="cdv-first-view-note" role="status">{html.escape(FIRST_VIEW_NOTE)}</p>'
@@ -100,6 +115,27 @@ def tables_html(tables: Iterable, *, charts: bool = True) -> str:
                          f'<img alt="{html.escape("Graphique : " + table.titre)}" '
                          f'src="data:image/png;base64,{data}"></div>')
     return "".join(parts)
+
+
+def map_html(view, *, shown_missing: set[str] | None = None) -> str:
+    """A map of :func:`cdv_lib.maps.report_maps`: heading, image with its text alternative
+    (also written out under it, :meth:`~cdv_lib.maps.MapView.to_html`), then the list of
+    what could not be drawn (``ul.cdv-map-missing``) when the text alternative does not
+    already say it. Items already in *shown_missing* (listed under an earlier map of the
+    same tab) are not repeated; the set is updated."""
+    # the text alternative usually says it already; what it does not say is listed
+    missing = [m for m in view.missing if m not in view.alt
+               and (shown_missing is None or m not in shown_missing)]
+    if shown_missing is not None:
+        shown_missing.update(view.missing)
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in missing)
+    listing = (f'<ul class="cdv-map-missing" aria-label="Non représenté sur la carte">'
+               f"{items}</ul>" if items else "")
+    page = view.to_html(heading="h3")
+    end = "</section>"
+    if listing and page.endswith(end):  # inside the map's section, after its figure
+        return page[:-len(end)] + listing + end
+    return page + listing
 
 
 def fully_masked(table) -> bool:
