@@ -233,6 +233,26 @@ def test_charts_are_drawn_unless_everything_is_masked(dataset):
     shown = app.tab_html("gouvernance", LENS)
     assert html.escape("agglomération (référence)") in shown
     assert 'class="cdv-chart"' in shown
+    # one sentence at the head of the tab says why
+    from cdv_lib.app.dashboard import reference_message
+
+    references = [t for t in lens if t.reference]
+    assert references
+    sentence = html.escape(reference_message(len(references), len(lens)))
+    assert sentence in shown
+    assert shown.index(sentence) < shown.index('<section class="cdv-report-table"')
+    assert html.escape("en référence : les réponses") not in app.tab_html("gouvernance", None)
+
+
+def test_charts_are_sized_to_their_content(dataset):
+    from cdv_lib.app.html import CHART_HEIGHT, chart_size
+
+    tables = report_tables.theme_tables(dataset, "gouvernance", None)
+    small = min(tables, key=lambda t: len(t.data))
+    large = max(tables, key=lambda t: len(t.data))
+    assert len(small.data) < len(large.data)
+    assert chart_size(small)[1] < chart_size(large)[1]
+    assert CHART_HEIGHT[0] <= chart_size(small)[1] and chart_size(large)[1] <= CHART_HEIGHT[1]
 
 
 def test_ami_simulator_uses_the_rules(app, dataset):

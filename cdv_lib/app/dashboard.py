@@ -62,6 +62,17 @@ TAB_MAPS: dict[str, tuple[str, ...]] = {
 }
 
 
+def reference_message(n_reference: int, n_tables: int) -> str:
+    """The sentence at the head of a commune's tab where secrecy replaced some of its
+    tables by the agglomeration's (:attr:`ReportTable.reference`)."""
+    which = ("Les tableaux de cet onglet montrent" if n_reference == n_tables else
+             f"{n_reference} tableau{'x' if n_reference > 1 else ''} de cet onglet "
+             f"montre{'nt' if n_reference > 1 else ''}")
+    return (f"{which} le résultat de toute l'agglomération, en référence : les réponses "
+            "de la commune portent sur trop peu de répondants pour être montrées "
+            "(secret statistique).")
+
+
 def _sort_key(name: str) -> tuple:
     return (fold(name), name)
 
@@ -302,6 +313,10 @@ class App:
                                 annee=self.annee, tables=tables)
         parts.append(messages_html(messages, title="Messages clés", heading="h3"))
         parts.append(note)
+        references = [t for t in tables if getattr(t, "reference", False)]
+        if commune is not None and references:
+            parts.append(views.message_html(reference_message(len(references),
+                                                              len(tables))))
         parts.append(self.maps_html(theme, commune))
         if missing_inputs:
             parts.append(views.message_html(missing_inputs + "."))

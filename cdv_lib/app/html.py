@@ -20,9 +20,16 @@ APP_CSS = """
 .cdv-app h1.cdv-title {font-size: 1.6rem; margin: .2rem 0; color: var(--cdv-accent);}
 .cdv-app p.cdv-subtitle {color: var(--cdv-muted); margin: 0 0 .6rem 0;}
 .cdv-app a {color: var(--cdv-link);}
-.cdv-app h2 {font-size: 1.35rem; color: var(--cdv-accent); margin: .8rem 0 .5rem;
-  padding-bottom: .2rem; border-bottom: 1px solid var(--cdv-rule);}
-.cdv-app h3 {font-size: 1.08rem; margin: 1.3rem 0 .4rem;}
+.cdv-app .jp-RenderedHTMLCommon, .cdv-app .widget-html-content {font-family: inherit;
+  color: inherit;}
+.cdv-app h2 {font-size: 1.35rem; font-weight: 700; color: var(--cdv-accent);
+  margin: .8rem 0 .5rem; padding-bottom: .2rem; border-bottom: 1px solid var(--cdv-rule);}
+.cdv-app h3 {font-size: 1.08rem; font-weight: 600; margin: 1.3rem 0 .4rem;}
+/* JupyterLab right-aligns every cell of rendered HTML (specificity 0,2,1): text left,
+   figures right (the ``num`` class of ReportTable.to_html) */
+.cdv-app table.cdv-table th, .cdv-app table.cdv-table td {text-align: left;}
+.cdv-app table.cdv-table th.num, .cdv-app table.cdv-table td.num {text-align: right;
+  white-space: nowrap;}
 .cdv-kpi-lines {margin: .3rem 0; padding: 0; list-style: none; font-size: .9rem;}
 .cdv-kpi-lines li {margin: .1rem 0;}
 .cdv-kpi-lines b {color: var(--cdv-accent);}
@@ -90,13 +97,24 @@ def first_view_html(header: str, cards: str) -> str:
             "</div>")
 
 
+CHART_WIDTH = 7.5  # inches
+CHART_HEIGHT = (2.6, 5.5)  # inches: two bars, a long list or a series of years
+
+
+def chart_size(table) -> tuple[float, float]:
+    """Figure size (inches) of a table's chart, sized to its content: the height grows
+    with the table's rows (bars, years), within :data:`CHART_HEIGHT`."""
+    low, high = CHART_HEIGHT
+    return CHART_WIDTH, min(max(1.6 + 0.38 * len(table.data), low), high)
+
+
 def chart_png(table, *, dpi: int = 80) -> bytes:
     """The chart of a :class:`~cdv_lib.report.table.ReportTable`, as PNG bytes."""
     from matplotlib.figure import Figure
 
     from cdv_lib.plots import plot_table
 
-    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    fig = Figure(figsize=chart_size(table), layout="constrained")
     ax = fig.subplots()
     plot_table(table, ax=ax)
     buffer = io.BytesIO()
