@@ -16,7 +16,7 @@ from cdv_lib import paths
 from cdv_lib import report_tables
 from cdv_lib.app import App, Unavailable
 from cdv_lib.app.dashboard import AGGLOMERATION_LABEL, ERROR_MESSAGE, TABS
-from cdv_lib.app.html import fully_masked
+from cdv_lib.app.html import fully_masked, table_html
 from cdv_lib.dataset import load_dataset
 from cdv_lib.formatting import fmt_euro, fmt_evolution, fmt_int, fmt_percent
 from cdv_lib.themes import ami
@@ -126,7 +126,7 @@ def test_every_tab_shows_the_report_tables(dataset, commune):
             expected = report_tables.theme_tables(dataset, theme, None)
         for table in expected:
             # the same tables as the reports, with the same statistical secrecy
-            assert table.to_html(heading="h3") in shown, table.key
+            assert table_html(table) in shown, table.key
         if theme != "ami":
             assert expected, f"no table for {theme}"
         # the key messages open the tab, right under its heading
@@ -210,6 +210,29 @@ def test_a_theme_without_its_data_says_so(tmp_path):
     assert "Données non fournies (perr.csv)." in shown
     assert "Aucun" not in shown and html.escape(ERROR_MESSAGE) not in shown
     assert "Données non fournies" not in app.tab_html("finances", None)
+
+
+def test_a_new_territory_without_its_tables_says_what_is_missing(tmp_path):
+    """A folder of ``cdv init`` (communes and QPV only): the territory tab has its map,
+    every other theme one sentence naming the missing files, no empty map or table."""
+    from cdv_lib.scaffold import no_data_message
+
+    data = tmp_path / "donnees"
+    data.mkdir()
+    for name in ("communes.csv", "qpv.csv", "config.yaml"):
+        shutil.copy(paths.DATA_DIR / name, data / name)
+    dataset = load_dataset(data)
+    app = App(dataset)
+    assert '<section class="cdv-map" id="carte.territoire">' in app.rendered["territoire"]
+    for theme, _title in TABS:
+        shown = app.tab_html(theme, None)
+        assert html.escape(ERROR_MESSAGE) not in shown
+        message = no_data_message(dataset, theme)
+        if theme == "territoire":
+            assert message is None
+            continue
+        assert html.escape(message) in shown, theme
+        assert 'class="cdv-map"' not in shown and "<table" not in shown, theme
 
 
 def test_charts_are_drawn_unless_everything_is_masked(dataset):

@@ -11,9 +11,18 @@ Speed: the dataset is loaded once per kernel; :meth:`App.show` first displays th
 and key figures as plain HTML (the first view, written into the page by ``cdv serve``'s
 template, readable before Voilà's scripts and the widgets are ready), then the widgets;
 the AMI simulator is built when its tab is first opened (fewer widgets to send and draw
-when the page loads); key figures and the HTML of each (commune, tab) are cached; a
+when the page loads); key figures, the maps of each scope and the HTML of each (commune,
+tab) are cached; a
 commune change redraws the cards first, then only the open tab (the others are drawn
 when opened).
+
+Each tab opens with its key messages (:func:`cdv_lib.messages.key_messages`), then its
+maps (:data:`TAB_MAPS`, from :func:`cdv_lib.maps.report_maps`, each with its text
+alternative and what could not be drawn), then the report's tables; for a commune, tables
+that secrecy would mask entirely are the agglomeration's, labelled as the reference, and a
+sentence at the head of the tab says why. A theme whose inputs were not supplied says
+« Données non fournies » (:func:`cdv_lib.scaffold.no_data_message`). The page uses the one
+stylesheet of :mod:`cdv_lib.page`.
 
 Nothing technical reaches the reader: every callback catches its exceptions, logs them to
 the server's console and shows a French message; warnings are logged, not displayed.
@@ -317,14 +326,16 @@ class App:
         if commune is not None and references:
             parts.append(views.message_html(reference_message(len(references),
                                                               len(tables))))
-        parts.append(self.maps_html(theme, commune))
         if missing_inputs:
+            # nothing supplied: no empty map nor empty table, one sentence
             parts.append(views.message_html(missing_inputs + "."))
-        elif not tables:
-            parts.append(views.message_html(
-                "Aucun tableau à afficher pour ce thème"
-                + (" et cette commune." if commune is not None else ".")))
-        parts.append(views.tables_html(tables))
+        else:
+            parts.append(self.maps_html(theme, commune))
+            if not tables:
+                parts.append(views.message_html(
+                    "Aucun tableau à afficher pour ce thème"
+                    + (" et cette commune." if commune is not None else ".")))
+            parts.append(views.tables_html(tables))
         self._tab_cache[key] = "".join(parts)
         return self._tab_cache[key]
 

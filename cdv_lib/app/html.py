@@ -122,11 +122,22 @@ def chart_png(table, *, dpi: int = 80) -> bytes:
     return buffer.getvalue()
 
 
+def table_html(table) -> str:
+    """A report table as in the report pages: :meth:`ReportTable.to_html` marked by
+    :func:`cdv_lib.page.mark_tables_html` (cells showing a figure right-aligned, also in
+    columns of mixed kinds such as « Lens / Agglomération »)."""
+    from cdv_lib.page import mark_tables_html
+
+    return mark_tables_html(table.to_html(heading="h3"))
+
+
 def tables_html(tables: Iterable, *, charts: bool = True) -> str:
-    """Each report table (title, table, base, notes, source) followed by its chart."""
+    """Each report table (title, table, base, notes, source) followed by its chart.
+
+    Tables are marked as in the report pages (:func:`table_html`)."""
     parts = []
     for table in tables:
-        parts.append(table.to_html(heading="h3"))
+        parts.append(table_html(table))
         if charts and table.chart and not fully_masked(table):
             data = base64.b64encode(chart_png(table)).decode("ascii")
             parts.append(f'<div class="cdv-chart" data-chart="{html.escape(table.key)}">'
