@@ -5,7 +5,8 @@ The app is opened for the agglomeration, then for Lens; once its live key figure
 drawn, every tab is opened in turn and the whole page is checked: no violation of impact
 « serious » or « critical » (WCAG 2.x A/AA and axe's best practices, :mod:`a11y`).
 
-Screenshots of the app for Lens (territory tab with its map, governance tab) are written
+Screenshots of the app for Lens (territory tab with its map, governance tab) and of the
+agglomeration's territory tab are written
 to ``$CDV_SCREENSHOT_DIR`` (default: pytest's temporary folder) to be looked at.
 """
 
@@ -28,6 +29,10 @@ LENS_LABEL = "Lens"
 LONG = 120_000  # ms: first page load, kernel start on a busy machine
 SHORT = 90_000  # ms: a tab drawn for the first time (a commune's questionnaire tables)
 LIVE_KPIS = ".cdv-live .cdv-kpis"
+
+SCREENSHOTS = {(LENS, "territoire"): "app-lens-territoire.png",
+               (LENS, "gouvernance"): "app-lens-gouvernance.png",
+               (None, "territoire"): "app-agglomeration-territoire.png"}
 
 # (commune, theme, tab title): the agglomeration's tabs, then Lens's
 CASES = [(commune, theme, title) for commune in (None, LENS) for theme, title in TABS]
@@ -97,8 +102,8 @@ def test_tab_is_accessible(page, screenshots, commune, theme, title):
     _select(page, commune)
     _open_tab(page, commune, theme, title)
     assert page.locator(f".cdv-tab-{theme} .cdv-message-error").count() == 0
-    if commune == LENS and theme in ("territoire", "gouvernance"):
-        _screenshot(page, screenshots / f"app-lens-{theme}.png")
+    if (commune, theme) in SCREENSHOTS:
+        _screenshot(page, screenshots / SCREENSHOTS[commune, theme])
     assert_accessible(page)
     # the checked page is the live app, not Voilà's spinner
     assert page.locator(LIVE_KPIS).count() == 1
