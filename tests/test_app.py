@@ -91,7 +91,7 @@ def test_commune_change_redraws_cards_and_open_tab(app, dataset):
     assert fmt_int(int(lens)) in _card(app, "population")
 
 
-_TABLE = re.compile(r'<table class="cdv-table">(.*?)</table>', re.S)
+_TABLE = re.compile(r'<table class="cdv-table">(.*?)</table>', re.DOTALL)
 _NUM_CELL = re.compile(r'<td class="num">(.*?)</td>')
 
 

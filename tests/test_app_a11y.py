@@ -12,13 +12,14 @@ to ``$CDV_SCREENSHOT_DIR`` (default: pytest's temporary folder) to be looked at.
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
 import pytest
-
 from a11y import assert_accessible, require_axe
 from browser import chromium_page, require_chromium, running_voila
+
 from cdv_lib.app.dashboard import AGGLOMERATION_LABEL, TABS
 from cdv_lib.serve import ServeConfig
 
@@ -50,17 +51,17 @@ def screenshots(tmp_path_factory) -> Path:
 def page():
     require_chromium()
     require_axe()
-    with running_voila(ServeConfig(log_level="INFO")) as server:
-        with chromium_page(timeout_ms=SHORT) as page:
-            page.goto(server.url, wait_until="commit", timeout=LONG)
-            try:
-                page.wait_for_selector(f"{LIVE_KPIS} .cdv-kpi .cdv-kpi-value", timeout=LONG)
-            except Exception as exc:
-                raise AssertionError(
-                    f"les chiffres clés ne s'affichent pas ({exc.__class__.__name__}) ;\n"
-                    f"page : {page.inner_text('body')[:1500]}\n"
-                    f"journal Voilà :\n{server.log_tail()}") from None
-            yield page
+    with running_voila(ServeConfig(log_level="INFO")) as server, \
+            chromium_page(timeout_ms=SHORT) as page:
+        page.goto(server.url, wait_until="commit", timeout=LONG)
+        try:
+            page.wait_for_selector(f"{LIVE_KPIS} .cdv-kpi .cdv-kpi-value", timeout=LONG)
+        except Exception as exc:  # noqa: BLE001 - any failure: say what the page shows
+            raise AssertionError(
+                f"les chiffres clés ne s'affichent pas ({exc.__class__.__name__}) ;\n"
+                f"page : {page.inner_text('body')[:1500]}\n"
+                f"journal Voilà :\n{server.log_tail()}") from None
+        yield page
 
 
 def _select(page, commune: str | None) -> None:
@@ -117,5 +118,5 @@ def test_page_language_and_headings(page):
         ".cdv-live h1, .cdv-live h2, .cdv-live h3, .cdv-live h4",
         "els => els.map(e => Number(e.tagName[1]))")
     assert levels[0] == 1
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, levels

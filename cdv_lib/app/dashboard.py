@@ -348,7 +348,7 @@ class App:
             return ""
         try:
             views_ = [v for v in self.report_maps(commune) if v.key in wanted]
-        except Exception:
+        except Exception:  # noqa: BLE001 - a map never takes the tab down
             _logger().exception("échec des cartes (commune %r)", commune)
             return views.message_html(MAP_ERROR_MESSAGE, kind="error")
         shown: set[str] = set()
@@ -356,7 +356,7 @@ class App:
         for view in views_:
             try:
                 parts.append(views.map_html(view, shown_missing=shown))
-            except Exception:
+            except Exception:  # noqa: BLE001 - a map never takes the tab down
                 _logger().exception("échec de la carte %s (commune %r)", view.key, commune)
                 parts.append(views.message_html(MAP_ERROR_MESSAGE, kind="error"))
         return "".join(parts)
