@@ -16,7 +16,7 @@ from cdv_lib import paths
 from cdv_lib import report as report_tables
 from cdv_lib.app import App, Unavailable
 from cdv_lib.app.dashboard import AGGLOMERATION_LABEL, ERROR_MESSAGE, TABS
-from cdv_lib.app.html import fully_masked
+from cdv_lib.app.html import fully_masked, table_html
 from cdv_lib.dataset import load_dataset
 from cdv_lib.formatting import fmt_euro, fmt_evolution, fmt_int, fmt_percent
 from cdv_lib.themes import ami
@@ -91,9 +91,26 @@ def test_commune_change_redraws_cards_and_open_tab(app, dataset):
     assert fmt_int(int(lens)) in _card(app, "population")
 
 
+_TABLE = re.compile(r'<table class="cdv-table">(.*?)</table>', re.DOTALL)
+_NUM_CELL = re.compile(r'<td class="num">(.*?)</td>')
+
+
+def _fully_masked_tables(shown: str) -> list[str]:
+    """The tables of *shown* whose every figure cell is « s » (secrecy)."""
+    out = []
+    for match in _TABLE.finditer(shown):
+        cells = _NUM_CELL.findall(match.group(1))
+        if cells and all(html.unescape(c).strip() in ("s", "–") for c in cells) \
+                and any(html.unescape(c).strip() == "s" for c in cells):
+            out.append(match.group(1)[:200])
+    return out
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("commune", [None, LENS])
 def test_every_tab_shows_the_report_tables(dataset, commune):
+    from cdv_lib.messages import key_messages
+
     app = App(dataset)
     if commune:
         app.commune.value = commune
@@ -104,13 +121,118 @@ def test_every_tab_shows_the_report_tables(dataset, commune):
         assert "Traceback" not in shown and "Error" not in shown
         assert html.escape(ERROR_MESSAGE) not in shown
         expected = report_tables.theme_tables(dataset, theme, commune)
-        if commune and theme == "perr":
+        agglomeration_tables = commune and theme == "perr"
+        if agglomeration_tables:
             expected = report_tables.theme_tables(dataset, theme, None)
         for table in expected:
             # the same tables as the reports, with the same statistical secrecy
-            assert table.to_html(heading="h3") in shown, table.key
+            assert table_html(table) in shown, table.key
         if theme != "ami":
             assert expected, f"no table for {theme}"
+        # the key messages open the tab, right under its heading
+        messages = key_messages(dataset, theme, None if agglomeration_tables else commune,
+                                tables=expected)
+        if theme in ("territoire", "finances", "sante") or not commune:
+            assert messages, f"no key message for {theme}"
+        if messages:
+            head = shown[shown.index("</h2>") + 5:]
+            assert head.startswith('<section class="cdv-messages"'), head[:200]
+            for message in messages:
+                assert html.escape(message.texte) in head[:head.index("</section>")]
+        # never a table made only of masked cells (a commune sees the agglomeration's)
+        assert _fully_masked_tables(shown) == [], theme
+        assert not [t.key for t in expected if fully_masked(t)]
+
+
+@pytest.mark.parametrize("commune", [None, LENS])
+def test_territory_tab_opens_on_its_maps(dataset, commune):
+    from cdv_lib.maps import report_maps
+
+    app = App(dataset)
+    if commune:
+        app.commune.value = commune
+    shown = app.rendered["territoire"]
+    maps = report_maps(dataset, commune, annee=dataset.config["annee"])
+    keys = {None: ["carte.territoire", "carte.part_qpv"], LENS: ["carte.commune"]}[commune]
+    positions = []
+    for view in (v for v in maps if v.key in keys):
+        start = shown.index(f'<section class="cdv-map" id="{view.key}">')
+        positions.append(start)
+        section = shown[start:shown.index("</section>", start)]
+        assert f"<h3>{html.escape(view.titre)}</h3>" in section
+        # the text alternative, as the image's alt and written out under it
+        assert f'alt="{html.escape(view.alt)}"' in section
+        assert f'<figcaption class="cdv-map-alt">{html.escape(view.alt)}</figcaption>' in section
+        assert "data:image/png;base64," in section
+    assert len(positions) == len(keys)
+    # maps come before the tables
+    assert max(positions) < shown.index('<section class="cdv-report-table"')
+    # what could not be drawn is said in words under the maps (the embedded QPV have no
+    # contour of the national 2024 reference)
+    missing = [m for v in maps if v.key in keys for m in v.missing]
+    assert missing
+    for item in missing:
+        assert html.escape(item) in shown
+    assert shown.count('class="cdv-map"') == len(keys)
+
+
+def test_finance_and_health_tabs_carry_their_maps(app):
+    finances = app.tab_html("finances", None)
+    assert '<section class="cdv-map" id="carte.subventions">' in finances
+    assert '<section class="cdv-map" id="carte.actions_sante">' not in finances
+    sante = app.tab_html("sante", None)
+    assert '<section class="cdv-map" id="carte.actions_sante">' in sante
+    # a commune's finance tab has no map of the whole territory
+    assert 'class="cdv-map"' not in app.tab_html("finances", LENS)
+
+
+def test_a_failing_map_leaves_the_tab(dataset, monkeypatch):
+    import cdv_lib.maps
+    from cdv_lib.app.dashboard import MAP_ERROR_MESSAGE
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cdv_lib.maps, "report_maps", broken)
+    app = App(dataset)
+    shown = app.rendered["territoire"]
+    assert html.escape(MAP_ERROR_MESSAGE) in shown
+    assert "boom" not in shown
+    assert '<section class="cdv-report-table"' in shown  # the tables are still there
+
+
+def test_a_theme_without_its_data_says_so(tmp_path):
+    data = tmp_path / "donnees"
+    shutil.copytree(paths.DATA_DIR, data,
+                    ignore=shutil.ignore_patterns("reference", "perr.csv"))
+    app = App(load_dataset(data))
+    shown = app.tab_html("perr", None)
+    assert "Données non fournies (perr.csv)." in shown
+    assert "Aucun" not in shown and html.escape(ERROR_MESSAGE) not in shown
+    assert "Données non fournies" not in app.tab_html("finances", None)
+
+
+def test_a_new_territory_without_its_tables_says_what_is_missing(tmp_path):
+    """A folder of ``cdv init`` (communes and QPV only): the territory tab has its map,
+    every other theme one sentence naming the missing files, no empty map or table."""
+    from cdv_lib.scaffold import no_data_message
+
+    data = tmp_path / "donnees"
+    data.mkdir()
+    for name in ("communes.csv", "qpv.csv", "config.yaml"):
+        shutil.copy(paths.DATA_DIR / name, data / name)
+    dataset = load_dataset(data)
+    app = App(dataset)
+    assert '<section class="cdv-map" id="carte.territoire">' in app.rendered["territoire"]
+    for theme, _title in TABS:
+        shown = app.tab_html(theme, None)
+        assert html.escape(ERROR_MESSAGE) not in shown
+        message = no_data_message(dataset, theme)
+        if theme == "territoire":
+            assert message is None
+            continue
+        assert html.escape(message) in shown, theme
+        assert 'class="cdv-map"' not in shown and "<table" not in shown, theme
 
 
 def test_charts_are_drawn_unless_everything_is_masked(dataset):
@@ -134,6 +256,26 @@ def test_charts_are_drawn_unless_everything_is_masked(dataset):
     shown = app.tab_html("gouvernance", LENS)
     assert html.escape("agglomération (référence)") in shown
     assert 'class="cdv-chart"' in shown
+    # one sentence at the head of the tab says why
+    from cdv_lib.app.dashboard import reference_message
+
+    references = [t for t in lens if t.reference]
+    assert references
+    sentence = html.escape(reference_message(len(references), len(lens)))
+    assert sentence in shown
+    assert shown.index(sentence) < shown.index('<section class="cdv-report-table"')
+    assert html.escape("en référence : les réponses") not in app.tab_html("gouvernance", None)
+
+
+def test_charts_are_sized_to_their_content(dataset):
+    from cdv_lib.app.html import CHART_HEIGHT, chart_size
+
+    tables = report_tables.theme_tables(dataset, "gouvernance", None)
+    small = min(tables, key=lambda t: len(t.data))
+    large = max(tables, key=lambda t: len(t.data))
+    assert len(small.data) < len(large.data)
+    assert chart_size(small)[1] < chart_size(large)[1]
+    assert CHART_HEIGHT[0] <= chart_size(small)[1] and chart_size(large)[1] <= CHART_HEIGHT[1]
 
 
 def test_ami_simulator_uses_the_rules(app, dataset):
@@ -161,7 +303,9 @@ def test_a_failing_tab_shows_a_french_message(app, monkeypatch, capsys):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report_tables, "theme_tables", broken)
+    import cdv_lib.report
+
+    monkeypatch.setattr(cdv_lib.report, "theme_tables", broken)
     app.tabs.selected_index = [t for t, _ in TABS].index("sante")
     assert html.escape(ERROR_MESSAGE) in app.rendered["sante"]  # a French message...
     out = capsys.readouterr()

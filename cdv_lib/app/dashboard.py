@@ -11,9 +11,18 @@ Speed: the dataset is loaded once per kernel; :meth:`App.show` first displays th
 and key figures as plain HTML (the first view, written into the page by ``cdv serve``'s
 template, readable before Voilà's scripts and the widgets are ready), then the widgets;
 the AMI simulator is built when its tab is first opened (fewer widgets to send and draw
-when the page loads); key figures and the HTML of each (commune, tab) are cached; a
+when the page loads); key figures, the maps of each scope and the HTML of each (commune,
+tab) are cached; a
 commune change redraws the cards first, then only the open tab (the others are drawn
 when opened).
+
+Each tab opens with its key messages (:func:`cdv_lib.messages.key_messages`), then its
+maps (:data:`TAB_MAPS`, from :func:`cdv_lib.maps.report_maps`, each with its text
+alternative and what could not be drawn), then the report's tables; for a commune, tables
+that secrecy would mask entirely are the agglomeration's, labelled as the reference, and a
+sentence at the head of the tab says why. A theme whose inputs were not supplied says
+« Données non fournies » (:func:`cdv_lib.scaffold.no_data_message`). The page uses the one
+stylesheet of :mod:`cdv_lib.page`.
 
 Nothing technical reaches the reader: every callback catches its exceptions, logs them to
 the server's console and shows a French message; warnings are logged, not displayed.
@@ -49,6 +58,28 @@ AGGLOMERATION_ONLY = {t.name: t.agglomeration_only for t in THEMES.values()
 ERROR_MESSAGE = ("Cet affichage n'a pas pu être produit. Les autres onglets restent "
                  "disponibles ; l'incident est consigné dans le journal du serveur.")
 LOADING_MESSAGE = "Chargement…"
+MAP_ERROR_MESSAGE = ("Cette carte n'a pas pu être dessinée ; les tableaux restent "
+                     "disponibles et l'incident est consigné dans le journal du serveur.")
+
+#: Maps of :func:`cdv_lib.maps.report_maps` shown in each tab, by key: the territory and
+#: the share of the population in QPV (or the commune with its QPV) open the territory tab;
+#: the subsidies and the health actions per commune go with their own theme.
+TAB_MAPS: dict[str, tuple[str, ...]] = {
+    "territoire": ("carte.territoire", "carte.part_qpv", "carte.commune"),
+    "finances": ("carte.subventions",),
+    "sante": ("carte.actions_sante",),
+}
+
+
+def reference_message(n_reference: int, n_tables: int) -> str:
+    """The sentence at the head of a commune's tab where secrecy replaced some of its
+    tables by the agglomeration's (:attr:`ReportTable.reference`)."""
+    which = ("Les tableaux de cet onglet montrent" if n_reference == n_tables else
+             f"{n_reference} tableau{'x' if n_reference > 1 else ''} de cet onglet "
+             f"montre{'nt' if n_reference > 1 else ''}")
+    return (f"{which} le résultat de toute l'agglomération, en référence : les réponses "
+            "de la commune portent sur trop peu de répondants pour être montrées "
+            "(secret statistique).")
 
 
 def _sort_key(name: str) -> tuple:
@@ -93,6 +124,7 @@ class App:
         self.since = since
         self._cards_cache: dict[str, str] = {}
         self._tab_cache: dict[tuple[str, str], str] = {}
+        self._maps_cache: dict[str, list] = {}
         self._drawn: dict[str, str | None] = {theme: None for theme, _ in TABS}
         self.rendered: dict[str, str] = {}
         self.timings: dict[str, float] = {}
@@ -102,7 +134,7 @@ class App:
         if self.annee:
             subtitle += f" — données {self.annee}"
         self.header = widgets.HTML(
-            views.CSS + f'<h1 class="cdv-title">{html.escape(territory)}</h1>'
+            views.app_css() + f'<h1 class="cdv-title">{html.escape(territory)}</h1>'
             f'<p class="cdv-subtitle">{html.escape(subtitle)}</p>')
         self.commune = widgets.Dropdown(
             options=self.commune_options(), value=AGGLOMERATION, description="Territoire :",
@@ -261,28 +293,82 @@ class App:
         self.timings["cards"] = time.perf_counter() - start
 
     def tab_html(self, theme: str, commune: str | None) -> str:
-        """HTML of a tab: heading, the report's tables (statistical secrecy applied by
-        :func:`cdv_lib.report.theme_tables`) and their charts."""
-        from cdv_lib import report
+        """HTML of a tab: heading, the theme's key messages, its maps (:data:`TAB_MAPS`),
+        then the report's tables (statistical secrecy applied by
+        :func:`cdv_lib.report.theme_tables`; for a commune, a table that secrecy would mask
+        entirely is replaced by the agglomeration's, labelled as the reference) and their
+        charts. A theme whose inputs were not supplied says so (« Données non fournies »)."""
+        from cdv_lib import report as report_tables
+        from cdv_lib.messages import key_messages, messages_html
+        from cdv_lib.scaffold import no_data_message
 
         key = (theme, commune or AGGLOMERATION)
         if key in self._tab_cache:
             return self._tab_cache[key]
         title = dict(TABS)[theme]
         parts = [views.heading_html(title, self.scope_label(commune))]
-        tables = report.theme_tables(self.dataset, theme, commune, annee=self.annee)
+        missing_inputs = no_data_message(self.dataset, theme)
+        tables = report_tables.theme_tables(self.dataset, theme, commune, annee=self.annee)
+        own = tables
+        note = ""
         if commune is not None and theme in AGGLOMERATION_ONLY:
-            parts.append(views.message_html(AGGLOMERATION_ONLY[theme]))
+            note = views.message_html(AGGLOMERATION_ONLY[theme])
             if not tables or theme == "perr":
                 tables = report.theme_tables(self.dataset, theme, None,
                                                     annee=self.annee)
-        if not tables:
-            parts.append(views.message_html(
-                "Aucune donnée à afficher pour ce thème"
-                + (" et cette commune." if commune is not None else ".")))
-        parts.append(views.tables_html(tables))
+        # the messages read the tables shown: the agglomeration's when the theme is only
+        # followed at that level (the note above says so)
+        messages = key_messages(self.dataset, theme, None if tables is not own else commune,
+                                annee=self.annee, tables=tables)
+        parts.append(messages_html(messages, title="Messages clés", heading="h3"))
+        parts.append(note)
+        references = [t for t in tables if getattr(t, "reference", False)]
+        if commune is not None and references:
+            parts.append(views.message_html(reference_message(len(references),
+                                                              len(tables))))
+        if missing_inputs:
+            # nothing supplied: no empty map nor empty table, one sentence
+            parts.append(views.message_html(missing_inputs + "."))
+        else:
+            parts.append(self.maps_html(theme, commune))
+            if not tables:
+                parts.append(views.message_html(
+                    "Aucun tableau à afficher pour ce thème"
+                    + (" et cette commune." if commune is not None else ".")))
+            parts.append(views.tables_html(tables))
         self._tab_cache[key] = "".join(parts)
         return self._tab_cache[key]
+
+    def maps_html(self, theme: str, commune: str | None) -> str:
+        """The maps of *theme*'s tab (:data:`TAB_MAPS`) for that scope, each with its text
+        alternative and what could not be drawn; a map that fails is replaced by a French
+        message (logged), the rest of the tab is kept."""
+        wanted = TAB_MAPS.get(theme, ())
+        if not wanted:
+            return ""
+        try:
+            views_ = [v for v in self.report_maps(commune) if v.key in wanted]
+        except Exception:  # noqa: BLE001 - a map never takes the tab down
+            _logger().exception("échec des cartes (commune %r)", commune)
+            return views.message_html(MAP_ERROR_MESSAGE, kind="error")
+        shown: set[str] = set()
+        parts = []
+        for view in views_:
+            try:
+                parts.append(views.map_html(view, shown_missing=shown))
+            except Exception:  # noqa: BLE001 - a map never takes the tab down
+                _logger().exception("échec de la carte %s (commune %r)", view.key, commune)
+                parts.append(views.message_html(MAP_ERROR_MESSAGE, kind="error"))
+        return "".join(parts)
+
+    def report_maps(self, commune: str | None) -> list:
+        """:func:`cdv_lib.maps.report_maps` for that scope (cached; drawn when shown)."""
+        from cdv_lib.maps import report_maps
+
+        key = commune or AGGLOMERATION
+        if key not in self._maps_cache:
+            self._maps_cache[key] = report_maps(self.dataset, commune, annee=self.annee)
+        return self._maps_cache[key]
 
     def draw_tab(self, theme: str) -> None:
         commune = self.selected
@@ -309,7 +395,7 @@ class Unavailable:
         self.message = message
         self.problems = list(problems or [])
         self.container = widgets.HTML(
-            views.CSS + views.message_html(message, kind="error")
+            views.app_css() + views.message_html(message, kind="error")
             + (f"<ul>{items}</ul>" if items else ""))
         self.container.add_class("cdv-app")
 

@@ -5,39 +5,61 @@ the Agg backend on figures that are never registered with pyplot (nothing to clo
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 from collections.abc import Iterable, Sequence
 
 from cdv_lib.app.key_figures import KeyFigure
 
-CSS = """<style>
-.cdv-app {font-family: "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2733;}
-.cdv-app h1.cdv-title {font-size: 1.6em; margin: 0.2em 0;}
-.cdv-app p.cdv-subtitle {color: #4a5866; margin: 0 0 0.6em 0;}
-.cdv-kpis {display: flex; flex-wrap: wrap; gap: 0.8em; margin: 0.6em 0 1em 0;}
-.cdv-kpi {flex: 1 1 12em; max-width: 22em; border: 1px solid #d5dde5; border-radius: 6px;
-  padding: 0.6em 0.8em; background: #f7f9fb; line-height: 1.3;}
-.cdv-kpi-label {font-size: 0.85em; color: #4a5866; font-weight: 600;}
-.cdv-kpi-value {font-size: 1.7em; font-weight: 700; margin: 0.1em 0; color: #12355b;}
-.cdv-kpi-note {font-size: 0.78em; color: #5b6773; margin: 0;}
-.cdv-kpi-lines {margin: 0.3em 0; padding: 0; list-style: none; font-size: 0.9em;}
-.cdv-kpi-lines li {margin: 0.1em 0;}
-.cdv-kpi-lines b {color: #12355b;}
-.cdv-report-table table.cdv-table {border-collapse: collapse; margin: 0.3em 0;}
-.cdv-report-table table.cdv-table th, .cdv-report-table table.cdv-table td
-  {padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: left;}
-.cdv-report-table p.cdv-note {font-size: 0.85em; color: #555; margin: 0.1em 0;}
-.cdv-chart img {max-width: 100%; height: auto;}
-.cdv-message {padding: 0.6em 0.8em; border-radius: 4px; margin: 0.5em 0;}
-.cdv-message-info {background: #eef4fa; border-left: 4px solid #5b8fc7;}
-.cdv-message-error {background: #fdf0ef; border-left: 4px solid #c7554b;}
-.cdv-ami-result {margin-top: 0.6em;}
-.cdv-ami-result .cdv-ami-figures {display: flex; gap: 2em; font-size: 1.2em;}
-.cdv-ami-result b {color: #12355b;}
-.cdv-first-view-note {color: #5b6773; font-size: 0.9em; margin: 0.4em 0;}
+#: The app's own rules, beside the one stylesheet of :mod:`cdv_lib.page` (which styles the
+#: key figures, the tables with their right-aligned figures, the charts and the widget tabs).
+APP_CSS = """
+.cdv-app {font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans",
+  sans-serif; color: var(--cdv-ink); line-height: 1.45;}
+.cdv-app h1.cdv-title {font-size: 1.6rem; margin: .2rem 0; color: var(--cdv-accent);}
+.cdv-app p.cdv-subtitle {color: var(--cdv-muted); margin: 0 0 .6rem 0;}
+.cdv-app a {color: var(--cdv-link);}
+.cdv-app .jp-RenderedHTMLCommon, .cdv-app .widget-html-content {font-family: inherit;
+  color: inherit;}
+.cdv-app h2 {font-size: 1.35rem; font-weight: 700; color: var(--cdv-accent);
+  margin: .8rem 0 .5rem; padding-bottom: .2rem; border-bottom: 1px solid var(--cdv-rule);}
+.cdv-app h3 {font-size: 1.08rem; font-weight: 600; margin: 1.3rem 0 .4rem;}
+/* JupyterLab right-aligns every cell of rendered HTML (specificity 0,2,1): text left,
+   figures right (the ``num`` class of ReportTable.to_html) */
+.cdv-app table.cdv-table th, .cdv-app table.cdv-table td {text-align: left;}
+.cdv-app table.cdv-table th.num, .cdv-app table.cdv-table td.num {text-align: right;
+  white-space: nowrap;}
+.cdv-kpi-lines {margin: .3rem 0; padding: 0; list-style: none; font-size: .9rem;}
+.cdv-kpi-lines li {margin: .1rem 0;}
+.cdv-kpi-lines b {color: var(--cdv-accent);}
+.cdv-map figure {margin: .3rem 0 .4rem;}
+.cdv-map img {max-width: min(100%, 52rem); height: auto; display: block;}
+.cdv-map figcaption, .cdv-map-missing {font-size: .88rem; color: var(--cdv-muted);
+  max-width: 52rem;}
+.cdv-map-missing {margin: .2rem 0 1.2rem; padding-left: 1.2rem;}
+.cdv-chart img {max-width: min(100%, 46rem); height: auto; display: block;
+  margin: .3rem 0 1.2rem;}
+.cdv-message {padding: .6rem .8rem; border-radius: 4px; margin: .5rem 0; max-width: 52rem;}
+.cdv-message-info {background: #eef4fa; border-left: 4px solid #2f6aa3;}
+.cdv-message-error {background: #fdf0ef; border-left: 4px solid var(--cdv-warn);}
+.cdv-ami-result {margin-top: .6rem;}
+.cdv-ami-result .cdv-ami-figures {display: flex; gap: 2rem; font-size: 1.2rem;}
+.cdv-ami-result b {color: var(--cdv-accent);}
+.cdv-first-view-note {color: var(--cdv-muted); font-size: .9rem; margin: .4rem 0;}
 .jp-OutputArea:has(.cdv-live) .cdv-first-view {display: none;}
-</style>"""
+"""
+
+
+@functools.cache
+def app_css() -> str:
+    """The ``<style>`` elements of the app: the shared stylesheet, the key messages' rules,
+    then the app's own (:data:`APP_CSS`)."""
+    from cdv_lib.messages import MESSAGES_STYLE
+    from cdv_lib.page import style_tag
+
+    return style_tag() + MESSAGES_STYLE + f"<style>{APP_CSS}</style>"
+
 
 #: Output metadata marking the first view; the ``cdv`` Voilà template of ``cdv serve``
 #: writes such an output into the page as HTML instead of leaving it to Voilà's scripts.
@@ -68,11 +90,22 @@ def cards_html(figures: Sequence[KeyFigure], *, scope: str, scope_code: str = ""
 def first_view_html(header: str, cards: str) -> str:
     """The app's first view: title and key figures as plain HTML (``div.cdv-first-view``),
     readable before the widgets are ready and replaced by them (the widgets' container has
-    the class ``cdv-live``; the CSS rule of :data:`CSS` hides the first view once it exists,
+    the class ``cdv-live``; the CSS rule of :data:`APP_CSS` hides the first view once it exists,
     the ``cdv`` template removes it)."""
     return (f'<div class="cdv-app cdv-first-view">{header}{cards}'
             f'<p class="cdv-first-view-note" role="status">{html.escape(FIRST_VIEW_NOTE)}</p>'
             "</div>")
+
+
+CHART_WIDTH = 7.5  # inches
+CHART_HEIGHT = (2.6, 5.5)  # inches: two bars, a long list or a series of years
+
+
+def chart_size(table) -> tuple[float, float]:
+    """Figure size (inches) of a table's chart, sized to its content: the height grows
+    with the table's rows (bars, years), within :data:`CHART_HEIGHT`."""
+    low, high = CHART_HEIGHT
+    return CHART_WIDTH, min(max(1.6 + 0.38 * len(table.data), low), high)
 
 
 def chart_png(table, *, dpi: int = 80) -> bytes:
@@ -81,7 +114,7 @@ def chart_png(table, *, dpi: int = 80) -> bytes:
 
     from cdv_lib.plots import plot_table
 
-    fig = Figure(figsize=(8.0, 4.5), layout="constrained")
+    fig = Figure(figsize=chart_size(table), layout="constrained")
     ax = fig.subplots()
     plot_table(table, ax=ax)
     buffer = io.BytesIO()
@@ -89,17 +122,49 @@ def chart_png(table, *, dpi: int = 80) -> bytes:
     return buffer.getvalue()
 
 
+def table_html(table) -> str:
+    """A report table as in the report pages: :meth:`ReportTable.to_html` marked by
+    :func:`cdv_lib.page.mark_tables_html` (cells showing a figure right-aligned, also in
+    columns of mixed kinds such as « Lens / Agglomération »)."""
+    from cdv_lib.page import mark_tables_html
+
+    return mark_tables_html(table.to_html(heading="h3"))
+
+
 def tables_html(tables: Iterable, *, charts: bool = True) -> str:
-    """Each report table (title, table, base, notes, source) followed by its chart."""
+    """Each report table (title, table, base, notes, source) followed by its chart.
+
+    Tables are marked as in the report pages (:func:`table_html`)."""
     parts = []
     for table in tables:
-        parts.append(table.to_html(heading="h3"))
+        parts.append(table_html(table))
         if charts and table.chart and not fully_masked(table):
             data = base64.b64encode(chart_png(table)).decode("ascii")
             parts.append(f'<div class="cdv-chart" data-chart="{html.escape(table.key)}">'
                          f'<img alt="{html.escape("Graphique : " + table.titre)}" '
                          f'src="data:image/png;base64,{data}"></div>')
     return "".join(parts)
+
+
+def map_html(view, *, shown_missing: set[str] | None = None) -> str:
+    """A map of :func:`cdv_lib.maps.report_maps`: heading, image with its text alternative
+    (also written out under it, :meth:`~cdv_lib.maps.MapView.to_html`), then the list of
+    what could not be drawn (``ul.cdv-map-missing``) when the text alternative does not
+    already say it. Items already in *shown_missing* (listed under an earlier map of the
+    same tab) are not repeated; the set is updated."""
+    # the text alternative usually says it already; what it does not say is listed
+    missing = [m for m in view.missing if m not in view.alt
+               and (shown_missing is None or m not in shown_missing)]
+    if shown_missing is not None:
+        shown_missing.update(view.missing)
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in missing)
+    listing = (f'<ul class="cdv-map-missing" aria-label="Non représenté sur la carte">'
+               f"{items}</ul>" if items else "")
+    page = view.to_html(heading="h3")
+    end = "</section>"
+    if listing and page.endswith(end):  # inside the map's section, after its figure
+        return page[:-len(end)] + listing + end
+    return page + listing
 
 
 def fully_masked(table) -> bool:
