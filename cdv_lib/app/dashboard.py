@@ -298,7 +298,7 @@ class App:
         :func:`cdv_lib.report.theme_tables`; for a commune, a table that secrecy would mask
         entirely is replaced by the agglomeration's, labelled as the reference) and their
         charts. A theme whose inputs were not supplied says so (« Données non fournies »)."""
-        from cdv_lib import report as report_tables
+        from cdv_lib import report
         from cdv_lib.messages import key_messages, messages_html
         from cdv_lib.scaffold import no_data_message
 
@@ -308,14 +308,13 @@ class App:
         title = dict(TABS)[theme]
         parts = [views.heading_html(title, self.scope_label(commune))]
         missing_inputs = no_data_message(self.dataset, theme)
-        tables = report_tables.theme_tables(self.dataset, theme, commune, annee=self.annee)
+        tables = report.theme_tables(self.dataset, theme, commune, annee=self.annee)
         own = tables
         note = ""
         if commune is not None and theme in AGGLOMERATION_ONLY:
             note = views.message_html(AGGLOMERATION_ONLY[theme])
             if not tables or theme == "perr":
-                tables = report.theme_tables(self.dataset, theme, None,
-                                                    annee=self.annee)
+                tables = report.theme_tables(self.dataset, theme, None, annee=self.annee)
         # the messages read the tables shown: the agglomeration's when the theme is only
         # followed at that level (the note above says so)
         messages = key_messages(self.dataset, theme, None if tables is not own else commune,
