@@ -60,10 +60,6 @@ class Finding:
         return f"{self.file} ({self.location}) : {self.detail} — « {self.value} »"
 
 
-def _fold(text: str) -> str:
-    return fold(text)
-
-
 def deny_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern]]:
     """Word-boundary, accent- and case-insensitive patterns of *names*."""
     patterns = []
@@ -71,7 +67,7 @@ def deny_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern]]:
         name = str(name).strip()
         if not name:
             continue
-        patterns.append((name, re.compile(r"(?<!\w)" + re.escape(_fold(name)) + r"(?!\w)")))
+        patterns.append((name, re.compile(r"(?<!\w)" + re.escape(fold(name)) + r"(?!\w)")))
     return patterns
 
 
@@ -84,7 +80,7 @@ def scan_text(text: str, *, file: str, location: str, threshold: int,
             start = max(0, match.start() - 40)
             yield Finding(file, location, "base", text[start:match.end() + 10].strip(),
                           f"base de {n} répondant(s), sous le seuil de {threshold}")
-    folded = _fold(text)
+    folded = fold(text)
     for name, pattern in deny:
         if pattern.search(folded):
             yield Finding(file, location, "nom", name, "nom de la liste d'exclusion")

@@ -15,10 +15,11 @@ Workbook numbers are exact.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from cdv_lib.text import fold as text_fold
 
 SECRET_MARK = "s"
 ABSENT_MARKS = {"–", "—", "-", "nd", "n.d.", "n/d", ""}
@@ -35,13 +36,12 @@ _SCOPE_NOTE = re.compile(r"^\s*P[ée]rim[èe]tre\s*:\s*(.+)$", re.IGNORECASE)
 
 @lru_cache(maxsize=65536)
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(plain.replace("\u00a0", " ").replace("\u202f", " ").split())
+    return text_fold(text)
 
 
 def fold(text: object) -> str:
-    """Lower case without accents, spaces collapsed (to compare labels and headers)."""
+    """:func:`cdv_lib.text.fold` (case, accents and spaces ignored), cached: the audit
+    compares the same headers and labels many times."""
     return _fold(str(text))
 
 

@@ -1,7 +1,12 @@
 """Exploration for analysts in JupyterLab: the questionnaire explorer (tables, chart,
 export, widgets) and the checks of a year's data folder."""
 
-from cdv_lib.explore.tables import Exploration, crossing_variables, explorable_questions, explore
+from cdv_lib.explore.tables import (
+    Exploration,
+    crossing_variables,
+    explorable_questions,
+    explore,
+)
 
 __all__ = ["Exploration", "ExplorerApp", "crossing_variables", "explorable_questions", "explore"]
 

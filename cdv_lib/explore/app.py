@@ -24,7 +24,12 @@ from IPython.display import HTML, display
 from cdv_lib import secrecy
 from cdv_lib.errors import DataError
 from cdv_lib.explore.export import default_exports_dir, export_name, export_table
-from cdv_lib.explore.tables import crossing_variables, explorable_questions, explore, filter_values
+from cdv_lib.explore.tables import (
+    crossing_variables,
+    explorable_questions,
+    explore,
+    filter_values,
+)
 
 NONE = "__aucun__"
 NO_CROSSING = "(aucun croisement)"

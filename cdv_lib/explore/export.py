@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from cdv_lib.atomic import write_bytes
 from cdv_lib.paths import PROJ_ROOT
+from cdv_lib.text import fold
 
 EXPORTS_DIR = PROJ_ROOT / "exports"
 
@@ -35,8 +35,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def slug(text: object) -> str:
     """File-name-safe ASCII version of *text*: ``"Association de quartier"`` →
     ``"association_de_quartier"``."""
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")[:60] or "x"
+    ascii_text = fold(text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")[:60] or "x"
 
 
 def export_name(survey_id: str, question_id: str, *, by: str | None = None, row: str | None = None,
