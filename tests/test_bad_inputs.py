@@ -84,7 +84,7 @@ EXPECTED: dict[str, list[str]] = {
     "config_seuil_texte": ["config.yaml, colonne « secret.seuil_defaut »", "valeur « cinq »",
                            "entier"],
     "ami_plafond_inferieur": ["ami_regles.yaml, colonne « plafond »", "valeur « 0.4 »",
-                              "supérieur ou égal à taux_base"],
+                              "au moins égal au taux de base"],
     "xlsx_entete_fusionne": ["programmation.xlsx, ligne 1", "valeur « J1:L1 »",
                              "cellules fusionnées"],
     "xlsx_formule_sans_valeur": ["programmation.xlsx, ligne 3, colonne « montant_accorde »",

@@ -64,8 +64,13 @@ def test_commune_document_structure_and_secrecy(lens, ds):
         assert fig.png.startswith(b"\x89PNG")
         assert by_number[fig.table_number].table.titre == fig.title
         assert fig.alt.startswith("Graphique : ")
-    texts = [getattr(b, "text", "") for b in lens.blocks()]
-    assert any("secret statistique" in t for t in texts)
+    # where Lens's own answers would be masked, the agglomeration's table stands in,
+    # labelled, with the reason
+    references = [b.table for b in lens.tables if b.table.reference]
+    assert references
+    assert all(any("Les réponses de Lens ne sont pas montrées" in n and "secret statistique" in n
+                   for n in t.notes) for t in references
+               if any("moins de" in n for n in t.notes))
 
 
 def test_commune_narratives_look_in_the_commune_folder(lens):
@@ -276,7 +281,11 @@ def test_a_commune_without_qpv_nor_answers_gets_honest_notes(ds):
     doc = build_document(ds, code, dpi=30)
     notes = [b.text for b in doc.blocks() if type(b).__name__ == "Paragraph"]
     assert any("sans donnée pour la commune" in n for n in notes)
-    assert any("sans réponse de la commune" in n for n in notes)
+    # its questionnaires: the agglomeration's results as the reference, saying why
+    references = [b.table for b in doc.tables if b.table.reference]
+    assert references and all(
+        any("aucune réponse de la commune à ce questionnaire" in n for n in t.notes)
+        for t in references)
     assert not any("secret statistique" in n for n in notes)  # nothing was masked
     assert not any(b.table.fully_masked for b in doc.tables)
 

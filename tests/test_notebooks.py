@@ -66,7 +66,9 @@ def html_outputs(nb) -> str:
 
 
 def images(nb) -> int:
-    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    """Charts and maps: PNG outputs, or PNG images embedded in HTML with their alternative."""
+    return sum(("image/png" in o.get("data", {})) + o.get("data", {}).get("text/html", "").count(
+        "data:image/png;base64,") for c in nb.cells for o in c.get("outputs", []))
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,9 @@ def test_gouvernance_agglomeration_prints_published_shares(tmp_path, dataset):
 @pytest.mark.slow
 def test_gouvernance_for_lens_is_masked(tmp_path):
     text = html_outputs(run("gouvernance", tmp_path, commune=LENS))
-    assert "masquée (secret statistique)" in text
+    # Lens answered alone: its own figures are not shown, the agglomeration's stand in
+    assert "Les réponses de Lens ne sont pas montrées" in text
+    assert "agglomération (référence)" in text
     assert "Lens (62498)" in text
 
 

@@ -253,7 +253,9 @@ def survey_tables(dataset, survey_id: str, *, theme: str, commune: str | None = 
             agglomeration = {t.key: t for t in survey_tables(
                 dataset, survey_id, theme=theme, question_ids=question_ids,
                 question_theme=question_theme)}
-        if own.n_masked == 0:
+        if respondents == 0:
+            reason = "aucune réponse de la commune à ce questionnaire n'a été reçue."
+        elif own.n_masked == 0:
             reason = "aucun de ses répondants n'a répondu à cette question."
         elif respondents < limit:
             reason = (f"elles portent sur moins de {limit} répondants (secret "
