@@ -32,6 +32,12 @@ AMI_FILE = "ami_regles.yaml"
 QUESTIONNAIRES_DIR = "questionnaires"
 DEFAULT_SECRET = {"seuil_defaut": 5, "seuils": {}}
 
+# Callables ``hook(data_dir, name)`` told of every read of an input of a Dataset (a table,
+# ``config``, ``questionnaires``, ``ami_rules``): the batch records which inputs each report
+# uses, to run again only the reports whose inputs changed (:mod:`cdv_lib.batch.reads`).
+READ_HOOKS: list = []
+RECORDED_INPUTS = frozenset(TABLE_NAMES + ("config", "questionnaires", "ami_rules"))
+
 
 @dataclass
 class Dataset:
@@ -59,6 +65,13 @@ class Dataset:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The eight tables by name."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    def __getattribute__(self, name):
+        if READ_HOOKS and name in RECORDED_INPUTS:
+            data_dir = object.__getattribute__(self, "__dict__").get("data_dir")
+            for hook in READ_HOOKS:
+                hook(data_dir, name)
+        return object.__getattribute__(self, name)
 
 
 _CACHE: dict[tuple, Dataset] = {}
@@ -108,10 +121,11 @@ def _fingerprint(directory: Path) -> tuple:
 
 
 def _copy(ds: Dataset) -> Dataset:
-    frames = {name: frame.copy() for name, frame in ds.tables().items()}
-    return Dataset(ds.data_dir, copy.deepcopy(ds.config), **frames,
-                   questionnaires=dict(ds.questionnaires),
-                   ami_rules=copy.deepcopy(ds.ami_rules))
+    src = vars(ds)  # not through attributes: a copy is no read by a report
+    frames = {name: src[name].copy() for name in TABLE_NAMES}
+    return Dataset(src["data_dir"], copy.deepcopy(src["config"]), **frames,
+                   questionnaires=dict(src["questionnaires"]),
+                   ami_rules=copy.deepcopy(src["ami_rules"]))
 
 
 def _load(directory: Path) -> Dataset:
