@@ -1,5 +1,5 @@
 """National scale: every indicator of the theme modules for every Contrat de Ville of the
-synthetic national dataset (:mod:`cdv_lib.synthetic`), timed, with peak memory.
+synthetic national dataset (:mod:`cdv_lib.bench.synthetic`), timed, with peak memory.
 
 Run in its own process (``python -m cdv_lib.bench.national``) so that the peak resident
 memory is this computation's alone; phases are separated by resetting the Linux high-water
@@ -273,7 +273,7 @@ def run(*, seed: int = 0, quick: bool = False, epci: str = DEFAULT_EPCI, csv_dir
 
     *max_epci* limits the per-EPCI loop to the first EPCI (``None``: all of them);
     *profile_epci* is the number of contracts profiled with cProfile."""
-    from cdv_lib import synthetic
+    from cdv_lib.bench import synthetic
 
     sizes = QUICK_SIZES if quick else {}
     if profile_epci is None:
