@@ -1,0 +1,64 @@
+"""Every indicator of every EPCI in grouped passes: the rows of one EPCI in each grouped
+table are the theme function's result on that EPCI's contract."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cdv_lib.bench import grouped as G
+from cdv_lib.bench import national as N
+from cdv_lib.bench import synthetic
+
+
+@pytest.fixture(scope="module")
+def national():
+    data = synthetic.generate(5, **N.QUICK_SIZES)
+    return data, N.split_contracts(data)
+
+
+def test_every_grouped_indicator_equals_the_per_epci_result(national):
+    data, contracts = national
+    per_epci = {i.name: i for i in N.indicators()}
+    checked = 0
+    for g in G.grouped_indicators():
+        table = g.fn(data)
+        errors = table.attrs.get("errors", {})
+        for code, contract in contracts.items():
+            try:
+                expected = per_epci[g.name].fn(contract)
+            except Exception as exc:  # the grouped form says the same
+                assert code in errors or (g.name == "finances.evolution" and table.loc[
+                    table[G.EPCI] == code, "erreur"].iloc[0]), (g.name, code, exc)
+                continue
+            assert code not in errors, (g.name, code)
+            if g.name in ("finances.evolution", "survey.median_level[satisfaction]"):
+                got = table.loc[table[G.EPCI] == code, "valeur"].iloc[0]
+                assert (pd.isna(got) and pd.isna(expected)) or got == pytest.approx(expected)
+                checked += 1
+                continue
+            got = G.epci_slice(table, code)
+            expected = expected.reset_index(drop=True)
+            attrs, expected.attrs = dict(expected.attrs), {}
+            pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9,
+                                          obj=f"{g.name} {code}")
+            if "test" in attrs:  # the cross table's independence test
+                test = table.attrs["tests"].set_index(G.EPCI).loc[code].to_dict()
+                for key, value in {**attrs["test"], "sans_groupe": attrs["sans_groupe"]}.items():
+                    assert (pd.isna(value) and pd.isna(test[key])) or test[key] == pytest.approx(value), key
+            checked += 1
+    assert checked >= len(G.grouped_indicators()) * len(contracts) // 2
+
+
+def test_run_all_covers_every_indicator_and_says_how(national):
+    data, contracts = national
+    res = G.run_all(data, contracts)
+    names = [i.name for i in N.indicators()]
+    assert set(res["results"]) | set(res["errors"]) == set(names)
+    assert set(res["methods"].values()) <= {G.GROUPED, G.NATIONAL, G.PER_EPCI}
+    grouped = [n for n, m in res["methods"].items() if m != G.PER_EPCI]
+    assert len(grouped) >= 30
+    table = res["results"]["finances.totals[annee]"]
+    assert set(table[G.EPCI]) <= set(data.epci[G.EPCI])
+    assert table["montant_accorde"].sum() == pytest.approx(
+        float(data.programmation["montant_accorde"].astype("float64").fillna(0).sum()))
