@@ -55,7 +55,9 @@ def test_quick_national_writes_results(tmp_path, capsys):
     assert "Tous les indicateurs sur les tables nationales" in text
     assert "Tous les indicateurs, EPCI par EPCI" in text
     assert "chaque indicateur national en 10 s et 2 Go" in text
-    assert "Profil cProfile" in text
+    assert "Tous les indicateurs de chaque EPCI, passes groupées" in text
+    assert "| passes groupées : mêmes résultats que EPCI par EPCI (échantillon) | toutes |" in text
+    assert "| oui |" in text.split("mêmes résultats que EPCI par EPCI (échantillon)")[1][:80]
     assert "Banc « national » interrompu" not in text
     printed = capsys.readouterr().out
     assert "[national] Génération en mémoire" in printed
