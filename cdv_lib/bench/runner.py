@@ -20,7 +20,7 @@ from cdv_lib.bench.results import Results, fmt_number
 from cdv_lib.paths import PROJ_ROOT
 
 #: Sub-benchmarks in execution order (``--only`` picks among them).
-BENCHMARKS = ("floor", "batch", "dask", "voila", "national")
+BENCHMARKS = ("floor", "batch", "incremental", "dask", "voila", "national")
 DEFAULT_RESULTS = PROJ_ROOT / "benchmarks" / "results.md"
 
 # targets of the issue
@@ -59,6 +59,14 @@ def run_benchmarks(opts: Options) -> Results:
     """Run the selected sub-benchmarks, evaluate the targets, write the report."""
     res = Results(command=opts.command)
     res.machine = machine_info()
+    partial = [b for b in BENCHMARKS if b not in opts.only]
+    if partial and not opts.quick and Path(opts.results_path).exists():
+        from cdv_lib.bench.results import previous_run
+
+        res.previous = previous_run(Path(opts.results_path).read_text(encoding="utf-8"))
+        res.note("Exécution partielle (`--only " + ",".join(opts.only) + "`) : les bancs "
+                 + ", ".join(partial) + " n'ont pas été relancés ; leurs mesures sont celles "
+                 "de l'exécution précédente, conservée en fin de fichier.")
     if opts.quick:
         res.note("Mode rapide (`--quick`) : sous-ensemble réduit ; les objectifs ne sont pas "
                  "évalués sur ces tailles.")
@@ -305,6 +313,7 @@ def _register_optional() -> None:
 
     for name, module, attr in [("floor", "floor", "bench_floor"),
                                ("batch", "batch", "bench_batch"),
+                               ("incremental", "batch", "bench_incremental"),
                                ("dask", "batch", "bench_dask"),
                                ("voila", "voila", "bench_voila")]:
         try:
