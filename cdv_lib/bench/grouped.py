@@ -748,6 +748,117 @@ def perr_indicators_long(data) -> pd.DataFrame:
     return _perr_restore(data, perr.indicators_long(_perr_qualified(data)))
 
 
+def _share_rows(codes: list[str], categories: list, counts: np.ndarray, bases: np.ndarray,
+                name: str) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.share_table` of each EPCI (``counts``: EPCI × category)."""
+    k = len(categories)
+    out = _long(codes, k, {name: list(categories) * len(codes)})
+    out["n"] = pd.array(counts.ravel(), dtype="Int64")
+    base = np.repeat(bases, k)
+    out["base_n"] = pd.array(base, dtype="Int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["part"] = np.where(base > 0, counts.ravel() / np.maximum(base, 1), np.nan)
+    out["part"] = out["part"].astype("float64")
+    return out
+
+
+def perr_status_counts(data) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.perr.status_counts` for every EPCI."""
+    from cdv_lib.themes import perr
+
+    codes = list(data.epci[EPCI])
+    status = pd.Series(perr._status(data.perr))
+    frame = pd.DataFrame({EPCI: np.asarray(data.epci_of["perr"], dtype=object),
+                          "s": status.astype(object).to_numpy()})
+    table = pd.crosstab(frame[EPCI], frame["s"]).reindex(index=codes, columns=perr.STATUSES,
+                                                         fill_value=0)
+    bases = frame.groupby(EPCI).size().reindex(codes, fill_value=0).to_numpy("int64")
+    out = _share_rows(codes, perr.STATUSES, table.to_numpy("int64"), bases, C.STATUT)
+    out[C.STATUT] = out[C.STATUT].astype(perr.STATUS_DTYPE)
+    return out
+
+
+def perr_share_realised(data) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.perr.share_realised` for every EPCI."""
+    from cdv_lib.themes import perr
+
+    codes = list(data.epci[EPCI])
+    counted = perr.STATUSES[:1]
+    status = pd.Series(perr._status(data.perr))
+    frame = pd.DataFrame({EPCI: np.asarray(data.epci_of["perr"], dtype=object),
+                          "hit": status.isin(counted).to_numpy(bool)})
+    g = frame.groupby(EPCI)["hit"]
+    n = g.sum().reindex(codes, fill_value=0).to_numpy("int64")
+    bases = g.size().reindex(codes, fill_value=0).to_numpy("int64")
+    out = _share_rows(codes, [" + ".join(counted)], n[:, None], bases, "statuts")
+    return out[[EPCI, "n", "base_n", "part", "statuts"]]
+
+
+def interviews_by_actor(data) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.participation.interviews_by_actor` for every EPCI."""
+    rank = _rank(data)
+    ent = data.entretiens
+    frame = pd.DataFrame({EPCI: np.asarray(data.epci_of["entretiens"], dtype=object),
+                          "id": ent[C.ID_ENTRETIEN].to_numpy(object),
+                          "actor": ent[C.TYPE_ACTEUR]})
+    actors = frame.groupby([EPCI, "id"], sort=False)["actor"].first().reset_index()
+    counts = actors.groupby([EPCI, "actor"]).size().rename("n").reset_index()
+    counts["_rank"] = counts[EPCI].map(rank)
+    counts = counts.sort_values(["_rank", "n", "actor"], ascending=[True, False, True],
+                                kind="stable")
+    bases = actors.groupby(EPCI).size()
+    label_dtype = ent[C.TYPE_ACTEUR].iloc[:1].value_counts().index.dtype  # as share_table's
+    out = pd.DataFrame({EPCI: counts[EPCI].to_numpy(object)})
+    out[C.TYPE_ACTEUR] = pd.Series(counts["actor"].to_numpy(object), dtype=object).astype(
+        label_dtype)
+    out["n"] = pd.array(counts["n"].to_numpy(), dtype="Int64")
+    base = counts[EPCI].map(bases).to_numpy("int64")
+    out["base_n"] = pd.array(base, dtype="Int64")
+    out["part"] = (counts["n"].to_numpy() / base).astype("float64")
+    return out
+
+
+def participation_ladder(data) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.participation.participation_ladder` (ladder codes of the
+    ``code`` column) for every EPCI; an EPCI with an unknown level gets the function's
+    error (``attrs["errors"]``)."""
+    from cdv_lib.themes import normalise_label, participation as P
+
+    codes = list(data.epci[EPCI])
+    ent = data.entretiens
+    prefix = normalise_label(P.LADDER_PREFIX)
+    norm = ent[C.CODE].map(normalise_label)
+    mapped = norm.map(lambda c: P._ladder_key(c[len(prefix):]) if c.startswith(prefix) else None)
+    present = mapped.notna().to_numpy(bool)
+    epci = np.asarray(data.epci_of["entretiens"], dtype=object)
+    errors = {}
+    known = mapped[present].isin(list(P._LADDER_BY_KEY)).to_numpy(bool)
+    for code in dict.fromkeys(epci[present][~known]):
+        here = present & (epci == code)
+        unknown = sorted({str(v) for v, k in zip(ent[C.CODE][here], mapped[here])
+                          if k not in P._LADDER_BY_KEY})
+        errors[code] = ("Niveau(x) de l'échelle de participation inconnu(s) : "
+                        + ", ".join(f"« {u} »" for u in unknown)
+                        + " (attendu : " + ", ".join(P.LADDER) + ").")
+    frame = pd.DataFrame({EPCI: epci[present], "id": ent[C.ID_ENTRETIEN].to_numpy(object)[present],
+                          "niveau": mapped[present].map(P._LADDER_BY_KEY).to_numpy(object)})
+    frame = frame[~frame[EPCI].isin(list(errors))]
+    interviews = pd.crosstab(frame[EPCI], frame["niveau"], values=frame["id"],
+                             aggfunc="nunique") if len(frame) else pd.DataFrame()
+    interviews = interviews.reindex(index=codes, columns=P.LADDER).fillna(0).to_numpy("int64")
+    mentions = pd.crosstab(frame[EPCI], frame["niveau"]) if len(frame) else pd.DataFrame()
+    mentions = mentions.reindex(index=codes, columns=P.LADDER, fill_value=0).fillna(0) \
+        .to_numpy("int64")
+    bases = frame.groupby(EPCI)["id"].nunique().reindex(codes, fill_value=0).to_numpy("int64")
+    out = _share_rows(codes, P.LADDER, interviews, bases, "niveau")
+    out.insert(3, "n_mentions", pd.array(mentions.ravel(), dtype="Int64"))
+    out["niveau"] = out["niveau"].astype(P.LADDER_DTYPE)
+    out["source"] = f"codes « {P.LADDER_PREFIX}… »"
+    out = out[~out[EPCI].isin(list(errors))].reset_index(drop=True)
+    out.attrs["errors"] = errors
+    return out
+
+
 # ----------------------------------------------------------------------------- registry
 def grouped_indicators() -> list[Grouped]:
     """The indicators with a grouped or national form, named as in
@@ -771,6 +882,10 @@ def grouped_indicators() -> list[Grouped]:
         Grouped("participation.codes_by_actor", NATIONAL, codes_by_actor),
         Grouped("perr.engagements", NATIONAL, perr_engagements),
         Grouped("perr.indicators_long", NATIONAL, perr_indicators_long),
+        Grouped("perr.status_counts", GROUPED, perr_status_counts),
+        Grouped("perr.share_realised", GROUPED, perr_share_realised),
+        Grouped("participation.interviews_by_actor", GROUPED, interviews_by_actor),
+        Grouped("participation.participation_ladder", GROUPED, participation_ladder),
         Grouped("sante.partnership_grid", GROUPED, lambda d: cooperation_grid(d, "cooperation")),
         Grouped("gouvernance.cooperation_grid", GROUPED, cooperation_grid),
         Grouped("gouvernance.question_table", GROUPED, question_table),
