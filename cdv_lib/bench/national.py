@@ -257,6 +257,20 @@ def split_contracts(data) -> dict[str, dict]:
     return out
 
 
+def frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> bool:
+    """Same columns, rows, order, dtypes and values (floats to 1e-9); two empty tables with
+    the same columns are equal whatever their columns' dtypes (no value to compare)."""
+    expected = expected.reset_index(drop=True)
+    expected.attrs = {}
+    if got.empty and expected.empty:
+        return list(got.columns) == list(expected.columns)
+    try:
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
+        return True
+    except AssertionError:
+        return False
+
+
 def same_results(results: dict, contracts: dict, codes: list[str],
                  inds: list[Indicator]) -> dict:
     """Compare, for the EPCI *codes*, each grouped table of *results*
@@ -285,14 +299,7 @@ def same_results(results: dict, contracts: dict, codes: list[str],
                     ok = bool((pd.isna(got) and pd.isna(expected)) or got == expected or (
                         isinstance(expected, float) and np.isclose(got, expected)))
                 else:
-                    expected = expected.reset_index(drop=True)
-                    expected.attrs = {}
-                    try:
-                        pd.testing.assert_frame_equal(grouped.epci_slice(table, code), expected,
-                                                      check_exact=False, rtol=1e-9)
-                        ok = True
-                    except AssertionError:
-                        ok = False
+                    ok = frames_equal(grouped.epci_slice(table, code), expected)
             equal += ok
             if not ok and name not in differing:
                 differing.append(name)
