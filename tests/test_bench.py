@@ -95,7 +95,7 @@ def test_import_source_is_the_cells_before_parameters():
     assert "commune:" not in code
 
 
-def test_partial_run_keeps_the_previous_report_once(tmp_path):
+def test_partial_run_keeps_the_previous_reports(tmp_path):
     from cdv_lib.bench.results import PREVIOUS_HEADING, previous_run
 
     first = Results(echo=False)
@@ -110,8 +110,9 @@ def test_partial_run_keeps_the_previous_report_once(tmp_path):
     third = Results(echo=False)
     third.previous = previous_run(kept)
     again = third.to_markdown()
-    assert again.count(PREVIOUS_HEADING) == 1  # only the latest earlier run
-    assert "Passes groupées" in again and "Premier chiffre clé, à froid" not in again
+    assert again.count(PREVIOUS_HEADING) == 2  # each earlier run, the older one deeper
+    assert "Passes groupées" in again and "Premier chiffre clé, à froid" in again
+    assert "#### Mesures" in again.split(PREVIOUS_HEADING)[2]
 
 
 def test_fix_one_row_changes_one_value_only(tmp_path):

@@ -177,8 +177,9 @@ class Results:
         if self.previous:
             lines += ["", PREVIOUS_HEADING, "",
                       "Les bancs non relancés ci-dessus gardent les mesures de l'exécution "
-                      "précédente, reproduite telle quelle (titres décalés d'un niveau). Ses "
-                      "rapports ne se combinent pas avec ceux de cette exécution.", "",
+                      "précédente, reproduite telle quelle (titres décalés d'un niveau), avec "
+                      "celles qu'elle gardait elle-même. Ses rapports ne se combinent pas avec "
+                      "ceux de cette exécution.", "",
                       demote(self.previous)]
         return "\n".join(lines).rstrip() + "\n"
 
@@ -193,9 +194,9 @@ PREVIOUS_HEADING = "## Exécution précédente, conservée"
 
 
 def previous_run(text: str) -> str:
-    """The report of *text* (an earlier ``results.md``) without the earlier run it kept
-    itself: only the latest earlier run is kept."""
-    return text.split("\n" + PREVIOUS_HEADING + "\n", 1)[0].strip()
+    """The report of *text* (an earlier ``results.md``) to keep below a partial run: whole,
+    with the runs it kept itself, so that every benchmark keeps its latest measurement."""
+    return text.strip()
 
 
 def demote(markdown: str) -> str:
