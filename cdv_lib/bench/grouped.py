@@ -859,6 +859,141 @@ def participation_ladder(data) -> pd.DataFrame:
     return out
 
 
+def health_distribution(data, column: str) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.sante.distribution` of *column* for every EPCI (spellings
+    merged within each EPCI, first one met kept, as the function does for one contract)."""
+    from cdv_lib.themes import normalise_label
+    from cdv_lib.themes import sante
+
+    rank = _rank(data)
+    actions = data.actions_sante
+    multi = column == C.PUBLIC
+    fixed = {normalise_label(d): d for d in sante.DURATIONS} if column == C.DUREE else {}
+    epci_rows = np.asarray(data.epci_of["actions_sante"], dtype=object)
+    parsed: dict = {}
+    e_l, r_l, k_l, lab_l = [], [], [], []
+    for i, (code, cell) in enumerate(zip(epci_rows, actions[column].tolist())):
+        key = None if cell is None or (not isinstance(cell, str) and pd.isna(cell)) else cell
+        labels = parsed.get(key)
+        if labels is None:
+            labels = parsed[key] = [(normalise_label(v), v) for v in sante._values(cell, multi)]
+        for k, v in labels:
+            e_l.append(code), r_l.append(i), k_l.append(k), lab_l.append(v)
+    frame = pd.DataFrame({EPCI: e_l, "row": r_l, "key": k_l, "label": lab_l})
+    first = frame.drop_duplicates([EPCI, "key"])
+    spelling = {(e, k): fixed.get(k, v) for e, k, v in zip(first[EPCI], first["key"], first["label"])}
+    counts = frame.drop_duplicates([EPCI, "row", "key"]).groupby([EPCI, "key"]).size()
+    rows_with = frame.drop_duplicates([EPCI, "row"]).groupby(EPCI).size()
+    total = pd.Series(epci_rows).value_counts()
+    duration_rank = {normalise_label(d): i for i, d in enumerate(sante.DURATIONS)}
+    out_rows = []
+    by_epci: dict = {}
+    for (e, k), n in counts.items():
+        by_epci.setdefault(e, []).append((k, int(n)))
+    for e in sorted(set(total.index), key=lambda c: rank.get(c, len(rank))):
+        items = by_epci.get(e, [])
+        base = int(rows_with.get(e, 0))
+        if column == C.DUREE:
+            known = [(k, n) for k, n in items if spelling[(e, k)] in sante.DURATIONS]
+            known.sort(key=lambda kn: duration_rank[kn[0]])
+            others = sorted(((k, n) for k, n in items if spelling[(e, k)] not in sante.DURATIONS),
+                            key=lambda kn: kn[0])
+            items = known + others
+        else:
+            items = sorted(items, key=lambda kn: (-kn[1], kn[0]))
+        for k, n in items:
+            out_rows.append((e, spelling[(e, k)], n, base, n / base if base else np.nan))
+        missing = int(total.get(e, 0)) - base
+        if missing:
+            out_rows.append((e, sante.NOT_GIVEN, missing, base, np.nan))
+    out = pd.DataFrame(out_rows, columns=[EPCI, column, "n", "base_n", "part"])
+    out[column] = out[column].astype("string")
+    out["n"] = out["n"].astype("Int64")
+    out["base_n"] = out["base_n"].astype("Int64")
+    out["part"] = out["part"].astype("float64")
+    return out
+
+
+def context_indicators(data) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.sante.context_indicators` (every row of the EPCI, its
+    département(s), région(s) and France) for every EPCI, rows in the order the function
+    gives them for the contract of :func:`cdv_lib.bench.national.split_contracts`."""
+    from cdv_lib.themes.territoire import LEVEL_DTYPE
+
+    rank = _rank(data)
+    ind = data.indicateurs.reset_index(drop=True)
+    pos = np.arange(len(ind))
+    own = np.asarray(data.epci_of["indicateurs"], dtype=object)
+    level = ind[C.NIVEAU].astype(str).to_numpy(object)
+    part_own = pd.DataFrame({EPCI: own[level == "epci"], "_part": 0, "_zone": 0,
+                             "_pos": pos[level == "epci"]})
+    zones = data.zones.reset_index(drop=True)
+    zones = zones.assign(_zone=np.arange(len(zones)))
+    wide = pd.DataFrame({C.NIVEAU: level, C.CODE: ind[C.CODE].astype(str).to_numpy(object),
+                         "_pos": pos})
+    wide = wide[np.isin(level, ["departement", "region"])]
+    z = pd.DataFrame({EPCI: zones[EPCI].astype(str).to_numpy(object),
+                      C.NIVEAU: zones[C.NIVEAU].astype(str).to_numpy(object),
+                      C.CODE: zones[C.CODE].astype(str).to_numpy(object),
+                      "_zone": zones["_zone"].to_numpy()})
+    part_zone = z.merge(wide, on=[C.NIVEAU, C.CODE], how="inner")[[EPCI, "_zone", "_pos"]]
+    part_zone["_part"] = 1
+    france = pos[level == "france"]
+    codes = list(data.epci[EPCI])
+    part_fr = pd.DataFrame({EPCI: np.repeat(np.array(codes, dtype=object), len(france)),
+                            "_part": 2, "_zone": 0, "_pos": np.tile(france, len(codes))})
+    keys = pd.concat([part_own, part_zone, part_fr], ignore_index=True)
+    cols = [C.INDICATEUR, C.ANNEE, C.NIVEAU, C.CODE, C.VALEUR, "marqueur", C.UNITE, C.SOURCE]
+    cols = [c for c in cols if c in ind.columns]
+    body = ind.iloc[keys["_pos"].to_numpy()][cols].reset_index(drop=True)
+    body[C.NIVEAU] = body[C.NIVEAU].astype(str).astype(LEVEL_DTYPE)
+    body.insert(0, EPCI, keys[EPCI].to_numpy(object))
+    body["_rank"] = keys[EPCI].map(rank).to_numpy()
+    for c in ("_part", "_zone", "_pos"):
+        body[c] = keys[c].to_numpy()
+    body = body.sort_values(["_rank", C.INDICATEUR, C.ANNEE, C.NIVEAU, "_part", "_zone", "_pos"],
+                            kind="stable")
+    return body.drop(columns=["_rank", "_part", "_zone", "_pos"]).reset_index(drop=True)
+
+
+def verbatims(data) -> pd.DataFrame:
+    """:func:`cdv_lib.themes.participation.verbatims` for every EPCI (pseudonyms numbered
+    within each EPCI, as for its contract)."""
+    from cdv_lib.themes import participation as P
+
+    rank = _rank(data)
+    ent = data.entretiens
+    epci = np.asarray(data.epci_of["entretiens"], dtype=object)
+    ids = ent[C.ID_ENTRETIEN].to_numpy(object)
+    firsts = pd.DataFrame({EPCI: epci, "id": ids}).drop_duplicates()
+    names: dict = {}
+    for code, grp in firsts.groupby(EPCI, sort=False):
+        order = list(grp["id"])
+        width = max(2, len(str(len(order))))
+        originals = {str(i) for i in order}
+        for prefix in P.PSEUDO_PREFIXES:
+            labels = [f"{prefix}{i:0{width}d}" for i in range(1, len(order) + 1)]
+            if originals.isdisjoint(labels):
+                names.update({(code, i): lab for i, lab in zip(order, labels)})
+                break
+        else:
+            raise ValueError("Pseudonymes : tous les préfixes prévus sont déjà des identifiants.")
+    cleared = ent[C.ANONYMISE].astype("boolean").fillna(False).astype(bool)
+    text = ent[C.VERBATIM].astype("string").str.strip()
+    keep = (cleared & text.notna() & (text != "")).to_numpy(bool)
+    sel = ent[keep]
+    out = pd.DataFrame({
+        EPCI: epci[keep],
+        "entretien": pd.array([names[(e, i)] for e, i in zip(epci[keep], ids[keep])],
+                              dtype="string").to_numpy(),  # as the function builds it
+        C.TYPE_ACTEUR: sel[C.TYPE_ACTEUR].astype("string").to_numpy(),
+        C.CATEGORIE: sel[C.CATEGORIE].astype("string").to_numpy(),
+        C.CODE: sel[C.CODE].astype("string").to_numpy(),
+        C.VERBATIM: text[keep].to_numpy(),
+    })
+    return _epci_major(out, rank)
+
+
 # ----------------------------------------------------------------------------- registry
 def grouped_indicators() -> list[Grouped]:
     """The indicators with a grouped or national form, named as in
@@ -883,6 +1018,12 @@ def grouped_indicators() -> list[Grouped]:
         Grouped("perr.engagements", NATIONAL, perr_engagements),
         Grouped("perr.indicators_long", NATIONAL, perr_indicators_long),
         Grouped("perr.status_counts", GROUPED, perr_status_counts),
+        Grouped("sante.distribution[thematique]", GROUPED,
+                lambda d: health_distribution(d, C.THEMATIQUE)),
+        Grouped("sante.distribution[public]", GROUPED, lambda d: health_distribution(d, C.PUBLIC)),
+        Grouped("sante.distribution[duree]", GROUPED, lambda d: health_distribution(d, C.DUREE)),
+        Grouped("sante.context_indicators", GROUPED, context_indicators),
+        Grouped("participation.verbatims", GROUPED, verbatims),
         Grouped("perr.share_realised", GROUPED, perr_share_realised),
         Grouped("participation.interviews_by_actor", GROUPED, interviews_by_actor),
         Grouped("participation.participation_ladder", GROUPED, participation_ladder),
