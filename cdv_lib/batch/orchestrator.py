@@ -226,8 +226,13 @@ def run_batch(*, data: str | os.PathLike | None = None,
         record.update(reused=False, statut=mf.statut(result["status"]))
         reads = result.get("reads")
         if result["status"] == OK and reads is not None:  # else never reused: key unknown
-            record.update(key=keys[spec.run_id], inputs=cache.data_inputs(reads, digests),
-                          fichiers=cache.read_files(reads, digests, spec.parameters.get("data_dir")))
+            try:
+                record.update(inputs=cache.data_inputs(reads, digests),
+                              fichiers=cache.read_files(reads, digests,
+                                                        spec.parameters.get("data_dir")),
+                              key=keys[spec.run_id])
+            except (TypeError, ValueError, OSError):  # unreadable reads: run it next time
+                record.update(key=None, inputs=None)
         counts["ok" if result["status"] == OK else "failed"] += 1
         mf.save(out_dir, manifest)
         bar.update(1)

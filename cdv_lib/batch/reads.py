@@ -72,7 +72,11 @@ def start(data_dir: str | None = None) -> None:
     if not _state["hooked"]:
         sys.addaudithook(_audit)  # cannot be removed: gated by _state["on"]
         _state["hooked"] = True
-    roots = {os.path.realpath(p) for p in (DATA_DIR, REFERENCE_DIR, resolve(data_dir))}
+    roots = {os.path.realpath(p) for p in (DATA_DIR, REFERENCE_DIR)}
+    try:
+        roots.add(os.path.realpath(resolve(data_dir)))
+    except (TypeError, ValueError, OSError):  # not a path (the report itself will say so)
+        pass
     _state.update(on=True, inputs=set(), files=set(), roots=tuple(sorted(roots)))
 
 
