@@ -288,7 +288,7 @@ def crosstab(data, question_id: str, by: str) -> pd.DataFrame:
     attribute *by* for every EPCI. The independence test of each EPCI's table is in
     ``attrs["tests"]`` (``code_epci``, ``chi2``, ``ddl``, ``p_value``, ``valide``, ``note``,
     ``sans_groupe``)."""
-    from cdv_lib.survey.crosstab import GROUP, independence_test
+    from cdv_lib.survey.crosstab import GROUP
     from cdv_lib.survey.matching import fold
     from cdv_lib.survey.tables import NON_RESPONSE_CODE, NON_RESPONSE_LABEL
 
@@ -346,19 +346,43 @@ def crosstab(data, question_id: str, by: str) -> pd.DataFrame:
     # the test of each EPCI's table, on its small groups × choices matrix
     n_resp = counts.selected
     with_group = groups.groupby(EPCI).size().reindex(counts.codes, fill_value=0).to_numpy()
-    starts = np.searchsorted(table[EPCI].map(counts.position).to_numpy(),
-                             np.arange(len(counts.codes)))
-    ends = np.append(starts[1:], len(table))
+    observed_all = effectif[:, :len(codes)]
+    ranks_g = order["_epci"].to_numpy()
+    gstarts = np.searchsorted(ranks_g, np.arange(len(counts.codes)))
+    gends = np.searchsorted(ranks_g, np.arange(len(counts.codes)), side="right")
     tests = []
     for i, code in enumerate(counts.codes):
-        part_table = table.iloc[starts[i]:ends[i]].drop(columns=[EPCI])
-        if part_table.empty:
-            part_table = pd.DataFrame(columns=[GROUP, "code", "libelle", "effectif", "part",
-                                               "base"])
-        test = independence_test(part_table, multiple=question.type == "multiple")
+        test = _independence(observed_all[gstarts[i]:gends[i]],
+                             multiple=question.type == "multiple")
         tests.append({EPCI: code, **test, "sans_groupe": int(n_resp[i] - with_group[i])})
     table.attrs["tests"] = pd.DataFrame(tests)
     return table
+
+
+def _independence(observed: np.ndarray, *, multiple: bool) -> dict:
+    """:func:`cdv_lib.survey.crosstab.independence_test` of one groups × choices count
+    matrix (the same rules, on the array rather than on the table)."""
+    import importlib
+
+    X = importlib.import_module("cdv_lib.survey.crosstab")  # the module, not the function
+
+    invalid = {"chi2": np.nan, "ddl": 0, "p_value": np.nan, "valide": False}
+    if multiple:
+        return {**invalid, "note": X.NOTE_MULTIPLE}
+    if observed.shape[0] == 0:
+        return {**invalid, "note": X.NOTE_TOO_SMALL}
+    observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
+    if observed.ndim != 2 or min(observed.shape) < 2:
+        return {**invalid, "note": X.NOTE_TOO_SMALL}
+    from scipy.stats import chi2_contingency
+    from scipy.stats.contingency import expected_freq
+
+    expected = expected_freq(observed)
+    if (expected < 1).any() or (expected >= 5).mean() < 0.8:
+        return {**invalid, "note": X.NOTE_EXPECTED}
+    chi2, p_value, dof, _ = chi2_contingency(observed, correction=False)
+    return {"chi2": float(chi2), "ddl": int(dof), "p_value": float(p_value), "valide": True,
+            "note": X.NOTE_VALID}
 
 
 def response_rates(data, name: str = "habitants") -> pd.DataFrame:
