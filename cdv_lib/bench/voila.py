@@ -483,9 +483,22 @@ def bench_voila(res: Results, opts, work: Path) -> None:
         sessions = 3 if opts.quick else opts.sessions
         pool = int(opts.extra.get("pool_size") or base.pool_size)
         res.extra["sessions"] = sessions
+        if pool != base.pool_size and not opts.quick:
+            # the same load on the default pool of `cdv serve`, for reference
+            with helpers.running_voila(base) as server:
+                url, process = _url_and_process(server)
+                wait_idle(process.pid, timeout=300.0, quiet_for=3.0)
+                ref = mixed_load_test(browser, url, process.pid, sessions=sessions, pages=1)
+            res.figure(b, "voila.load_seconds_default_pool",
+                       f"Dernière des {sessions} sessions utilisable, pool par défaut de "
+                       f"{base.pool_size} noyaux (référence)", ref["load_seconds"], "s",
+                       f"chargées {ref['loaded']}/{sessions} ; premier chiffre clé : la plus "
+                       "lente " + (f"{fmt_number(max(ref['figure_s']), 1)} s, médiane "
+                                   f"{fmt_number(statistics.median(ref['figure_s']), 1)} s"
+                                   if ref["figure_s"] else "—")
+                       + f" ; CPU serveur {fmt_number(ref['cpu_server_s'], 1)} s")
         with helpers.running_voila(replace(base, pool_size=pool)) as server:
             url, process = _url_and_process(server)
-            t_fill = time.perf_counter()
             waited = wait_idle(process.pid, timeout=300.0, quiet_for=3.0)
             pool_rss, pool_pss = kernel_memory_mb(process.pid)
             load = mixed_load_test(browser, url, process.pid, sessions=sessions, pages=1)
@@ -494,7 +507,6 @@ def bench_voila(res: Results, opts, work: Path) -> None:
                    f"{fmt_number(statistics.median(pool_rss), 0) if pool_rss else '?'} Mo"
                    + (f", PSS médiane {fmt_number(statistics.median(pool_pss), 0)} Mo"
                       if pool_pss else ""))
-        del t_fill
     res.figure(b, "voila.load_ok", f"Sessions simultanées chargées et ayant répondu "
                f"(sur {sessions})", min(load["loaded"], load["responded"]), "sessions",
                f"chargées {load['loaded']}, ont répondu {load['responded']} ; les {sessions} "
