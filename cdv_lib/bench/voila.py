@@ -424,6 +424,48 @@ def mixed_load_test(browser, url: str, server_pid: int, *, sessions: int, pages:
             "page_usable_s": [m["app"] / 1000 - t0_epoch for m in marks.values()]}
 
 
+#: RSS added by each import of an app kernel, in MB (measured once, ``psutil``, see
+#: benchmarks/README.md): what a kernel is made of
+_IMPORT_SCRIPT = """
+import importlib, json, sys, psutil
+p = psutil.Process(); out = {}; last = p.memory_info().rss; scipy_by = None
+for mod in ["ipykernel.ipkernel", "numpy", "pandas", "matplotlib.pyplot", "ipywidgets",
+            "pandera", "cdv_lib.dataset", "cdv_lib.report_tables", "cdv_lib.app.dashboard",
+            "cdv_lib.secrecy"]:
+    importlib.import_module(mod)
+    now = p.memory_info().rss; out[mod] = (now - last) / 2**20; last = now
+    if scipy_by is None and "scipy.optimize" in sys.modules:
+        scipy_by = mod
+out["total"] = last / 2**20
+print(json.dumps({"parts": out, "scipy_by": scipy_by}))
+"""
+
+
+def import_breakdown() -> str:
+    """French text: the RSS each import of an app kernel adds (measured in a fresh Python),
+    and which import brings ``scipy.optimize`` in, if any."""
+    import json
+    import subprocess
+    import sys
+
+    from cdv_lib.bench.measure import cli_env
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", _IMPORT_SCRIPT], capture_output=True,
+                              text=True, timeout=120, env=cli_env())
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+    except Exception as exc:
+        return f"mesure impossible ({type(exc).__name__})"
+    parts = data["parts"]
+    total = parts.pop("total")
+    text = ", ".join(f"{k} {fmt_number(v, 0)} Mo" for k, v in parts.items())
+    text += f" (total {fmt_number(total, 0)} Mo avant les données)"
+    if data.get("scipy_by"):
+        text += (f" ; `scipy.optimize` est importé par l'import de `{data['scipy_by']}`, "
+                 "dans les chiffres de celui-ci")
+    return text
+
+
 def _url_and_process(server):
     """``running_voila`` yields a server object (url, process) or, in older helpers, a
     ``(url, process)`` tuple."""
@@ -556,10 +598,11 @@ def bench_voila(res: Results, opts, work: Path) -> None:
         res.target(b, "target.voila_kernel_mb", "mémoire par noyau (RSS, médiane)",
                    f"{fmt_number(med, 0)} Mo" if med is not None else "—",
                    f"≤ {fmt_number(KERNEL_RSS_MB, 0)} Mo", med is not None and med <= KERNEL_RSS_MB,
-                   "RSS compte les bibliothèques partagées par tous les noyaux (pandas, "
-                   "matplotlib, ipywidgets) ; PSS, qui les répartit, médiane "
+                   "RSS compte les bibliothèques partagées par tous les noyaux ; PSS, qui "
+                   "les répartit, médiane "
                    + (f"{fmt_number(statistics.median(load['kernel_pss_mb']), 0)} Mo"
-                      if load["kernel_pss_mb"] else "?"))
+                      if load["kernel_pss_mb"] else "?")
+                   + f" ; à l'import, {import_breakdown()}")
     if load["respond_ms"]:
         res.figure(b, "voila.load_respond", "Changement de commune sous charge (médiane)",
                    statistics.median(load["respond_ms"]), "ms",
