@@ -1,11 +1,18 @@
-"""Secrecy audit of produced outputs (HTML reports and Excel workbooks).
+"""Secrecy audit of produced outputs (HTML reports and Excel workbooks), as an outsider.
 
-The audit reads what a reader would see and looks for two kinds of leaks:
+The audit reads only the files a reader gets (:mod:`cdv_lib.audit_read`), never the
+library's table objects, and looks for three kinds of leaks (a file it cannot read is a
+``lecture`` finding):
 
-* a figure whose base is under the secrecy threshold: a printed base ``n = 3`` or a number
-  under the threshold in a table column headed like a base (``Base (n)``, ``n``,
+* ``recalcul``: a masked cell (``s``) whose value follows from what is shown — sums to a
+  base or a total, rounded share × base, differences between the agglomeration's and the
+  communes' tables of the same question, a group's base against the same label's count in
+  another table (:mod:`cdv_lib.audit_relations`, :mod:`cdv_lib.audit_solve`); the finding
+  gives the equation;
+* ``base``: a figure whose base is under the secrecy threshold: a printed base ``n = 3`` or
+  a number under the threshold in a column headed like a base (``Base (n)``, ``n``,
   ``Répondants``...). Zero bases are not a leak (nothing is said about anybody);
-* a name from a deny-list (people who must never appear: interviewees, association
+* ``nom``: a name from a deny-list (people who must never appear: interviewees, association
   presidents...), matched case- and accent-insensitively on word boundaries.
 
 It never modifies what it scans. Charts drawn as images cannot be read: their captions are
@@ -15,12 +22,19 @@ produced by the same code as the tables, which is what the audit checks.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+from cdv_lib.audit_read import (
+    FileText,
+    Table,
+    fold,
+    read_html,
+    read_xlsx,
+)
+from cdv_lib.audit_relations import build_model, row_label
+from cdv_lib.audit_solve import Recovery, fr_number, fr_percent, solve
 
 DEFAULT_THRESHOLD = 5
 
@@ -30,7 +44,6 @@ BASE_HEADER = re.compile(
 )
 # "n = 3", "n=3", "(n = 1 234)": the thousands separator may be a (narrow) no-break space.
 BASE_TEXT = re.compile(r"\bn\s*=\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})*|\d+)\b")
-NUMBER = re.compile(r"^\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})*|\d+)(?:[,.]0+)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,7 @@ class Finding:
 
     file: str
     location: str  # "texte", "tableau 2, ligne 3", "feuille « X », cellule B4"...
-    kind: str  # "base" or "nom"
+    kind: str  # "recalcul", "base", "nom" or "lecture" (a file that could not be read)
     value: str
     detail: str
 
@@ -48,18 +61,11 @@ class Finding:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return fold(text)
 
 
-def _to_int(text: str) -> int | None:
-    match = NUMBER.match(str(text))
-    if not match:
-        return None
-    return int(re.sub(r"[ \u00a0\u202f]", "", match.group(1)))
-
-
-def _deny_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern]]:
+def deny_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern]]:
+    """Word-boundary, accent- and case-insensitive patterns of *names*."""
     patterns = []
     for name in names:
         name = str(name).strip()
@@ -84,108 +90,143 @@ def scan_text(text: str, *, file: str, location: str, threshold: int,
             yield Finding(file, location, "nom", name, "nom de la liste d'exclusion")
 
 
-def scan_table(table: pd.DataFrame, *, file: str, location: str,
-               threshold: int) -> Iterator[Finding]:
-    """Findings in a table: numbers under the threshold in columns headed like a base."""
-    for col in table.columns:
-        header = " ".join(str(c) for c in col) if isinstance(col, tuple) else str(col)
+def scan_bases(table: Table, *, threshold: int) -> Iterator[Finding]:
+    """Numbers under the threshold in columns headed like a base."""
+    for j, header in enumerate(table.headers):
         if not BASE_HEADER.match(header):
             continue
-        for i, cell in enumerate(table[col].tolist(), start=1):
-            n = _to_int(cell) if not isinstance(cell, (int, float)) else (
-                None if pd.isna(cell) else int(cell))
-            if n is not None and 0 < n < threshold:
-                yield Finding(file, f"{location}, ligne {i}", "base", str(cell),
-                              f"colonne « {header} » : base sous le seuil de {threshold}")
+        for i, row in enumerate(table.rows, start=1):
+            cell = row[j]
+            if cell.kind != "number" or cell.unit or not (0 < cell.value < threshold):
+                continue
+            if table.sheet:
+                location = f"feuille « {table.sheet} », cellule {cell.ref}"
+            else:
+                location = f"tableau {table.index}, ligne {i}"
+            yield Finding(table.file, location, "base", cell.text,
+                          f"colonne « {header} » : base sous le seuil de {threshold}")
+
+
+def recovery_finding(table: Table, roles_row_label: str, rec: Recovery) -> Finding:
+    header = table.headers[rec.column]
+    cell = table.rows[rec.row][rec.column]
+    place = f"ligne « {roles_row_label} », colonne « {header} »"
+    if table.sheet:
+        location = f"{table.where}, cellule {cell.ref} ({place})"
+    else:
+        location = f"{table.where}, {place}"
+    return Finding(table.file, location, "recalcul", _value_text(table, rec),
+                   f"valeur masquée recalculable : {rec.equation}")
+
+
+def _value_text(table: Table, rec: Recovery) -> str:
+    mid = (rec.lo + rec.hi) / 2
+    column = [r[rec.column] for r in table.rows]
+    if any(c.unit == "%" for c in column) or rec.hi <= 1 and "part" in fold(
+            table.headers[rec.column]):
+        return fr_percent(mid)
+    if rec.lo == rec.hi:
+        return fr_number(mid)
+    suffix = "\u00a0€" if any(c.unit == "€" for c in column) else ""
+    return f"≈ {fr_number(mid)}{suffix} (entre {fr_number(rec.lo)} et {fr_number(rec.hi)})"
+
+
+def recover(tables: Sequence[Table]) -> list[Finding]:
+    """Masked cells of *tables* (read by :mod:`cdv_lib.audit_read`) that a reader can
+    compute back, as ``recalcul`` findings: file, table, row, column, the value and the
+    equation that gives it."""
+    model = build_model(tables)
+    findings = []
+    for rec in solve(model):
+        table = model.tables[rec.table]
+        label = row_label(table, model.roles[rec.table], rec.row)
+        findings.append(recovery_finding(table, label, rec))
+    return findings
+
+
+def _read(path: Path, rel: str, scope: str | None, family: str = ""):
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx(path, rel)
+    return read_html(path, rel, scope, family=family)
+
+
+def _scan_file(tables: list[Table], texts: FileText, *, file: str, threshold: int,
+               deny) -> list[Finding]:
+    findings: list[Finding] = []
+    for table in tables:
+        findings += scan_bases(table, threshold=threshold)
+    for location, text in texts.texts:
+        findings += scan_text(text, file=file, location=location, threshold=threshold,
+                              deny=deny)
+    return findings
 
 
 def scan_html(path: Path, *, threshold: int, deny) -> list[Finding]:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(path.read_text(encoding="utf-8", errors="replace"), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    findings: list[Finding] = []
-    for t_index, html_table in enumerate(soup.find_all("table"), start=1):
-        rows = [[cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
-                for tr in html_table.find_all("tr")]
-        rows = [r for r in rows if r]
-        if len(rows) < 2:
-            continue
-        header, body = rows[0], rows[1:]
-        width = max(len(r) for r in rows)
-        header = header + [""] * (width - len(header))
-        # an index column makes body rows one cell longer than the header
-        body = [([""] * (width - len(r)) + r) if len(r) < width else r for r in body]
-        frame = pd.DataFrame(body, columns=pd.Index(header))
-        frame = frame.loc[:, ~frame.columns.duplicated()]
-        findings += scan_table(frame, file=path.name, location=f"tableau {t_index}",
-                               threshold=threshold)
-    text = soup.get_text(" ", strip=True)
-    findings += scan_text(text, file=path.name, location="texte", threshold=threshold,
-                          deny=deny)
-    return findings
+    """Small bases and denied names in one HTML file (no recomputation: that needs the
+    whole output, see :func:`audit_dir`). *deny* comes from :func:`deny_patterns`."""
+    path = Path(path)
+    tables, texts = read_html(path, path.name, None)
+    return _scan_file(tables, texts, file=path.name, threshold=threshold, deny=deny)
 
 
 def scan_xlsx(path: Path, *, threshold: int, deny) -> list[Finding]:
-    from openpyxl import load_workbook
-
-    findings: list[Finding] = []
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        for sheet in workbook.worksheets:
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            base_cols: dict[int, str] = {}
-            header_row = None
-            for r_index, row in enumerate(rows, start=1):
-                for c_index, value in enumerate(row, start=1):
-                    if value is None:
-                        continue
-                    cell_name = f"{_column_letter(c_index)}{r_index}"
-                    location = f"feuille « {sheet.title} », cellule {cell_name}"
-                    if isinstance(value, str):
-                        if BASE_HEADER.match(value):
-                            base_cols[c_index] = value
-                            header_row = r_index
-                        findings += scan_text(value, file=path.name, location=location,
-                                              threshold=threshold, deny=deny)
-                    elif (c_index in base_cols and header_row is not None
-                          and r_index > header_row and isinstance(value, (int, float))
-                          and 0 < value < threshold):
-                        findings.append(Finding(
-                            path.name, location, "base", str(value),
-                            f"colonne « {base_cols[c_index]} » : base sous le seuil de {threshold}"))
-    finally:
-        workbook.close()
-    return findings
+    """Small bases and denied names in one workbook (no recomputation)."""
+    path = Path(path)
+    tables, texts = read_xlsx(path, path.name)
+    return _scan_file(tables, texts, file=path.name, threshold=threshold, deny=deny)
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def output_files(out_dir: str | Path) -> list[Path]:
+    """The ``.html``/``.htm``/``.xlsx`` files under *out_dir* (temporary files skipped)."""
+    out_dir = Path(out_dir)
+    return [p for p in sorted(out_dir.rglob("*"))
+            if p.is_file() and ".tmp" not in p.name
+            and p.suffix.lower() in {".html", ".htm", ".xlsx"}]
 
 
 def audit_dir(out_dir: str | Path, *, threshold: int = DEFAULT_THRESHOLD,
               deny_list: Iterable[str] = ()) -> list[Finding]:
-    """Scan every ``.html`` and ``.xlsx`` under *out_dir* (recursively)."""
+    """Scan every ``.html``/``.htm`` and ``.xlsx`` under *out_dir* (recursively).
+
+    Each file's tables are rebuilt from the file; a masked cell that the other cells give
+    back is a ``recalcul`` finding (with the equation). The tables of the same file name in
+    sibling folders (``agglomeration/x.html``, ``62498/x.html``) are compared across
+    scopes; workbook tables through their « Périmètre » lines (one workbook with every
+    scope, or ``tableaux.xlsx`` in each scope folder).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Output folder (``out/`` of ``cdv batch``); never modified.
+    threshold : int
+        Secrecy threshold: a shown base ``0 < n < threshold`` is a ``base`` finding.
+    deny_list : iterable of str
+        Names that must never appear (``nom`` findings).
+
+    Returns
+    -------
+    list of Finding
+        Empty when nothing leaks.
+    """
     out_dir = Path(out_dir)
-    deny = _deny_patterns(deny_list)
+    deny = deny_patterns(deny_list)
     findings: list[Finding] = []
-    for path in sorted(out_dir.rglob("*")):
-        if not path.is_file() or ".tmp" in path.name:
-            continue
-        suffix = path.suffix.lower()
-        if suffix in {".html", ".htm"}:
-            found = scan_html(path, threshold=threshold, deny=deny)
-        elif suffix == ".xlsx":
-            found = scan_xlsx(path, threshold=threshold, deny=deny)
-        else:
-            continue
+    tables: list[Table] = []
+    for path in output_files(out_dir):
         rel = str(path.relative_to(out_dir))
-        findings += [Finding(rel, f.location, f.kind, f.value, f.detail) for f in found]
+        parent = path.parent.relative_to(out_dir)
+        # out/<scope>/<theme>.html: the same file name in sibling folders, several scopes
+        scope = parent.name if str(parent) not in ("", ".") else None
+        family = f"{parent.parent}/{path.name}"
+        try:
+            file_tables, texts = _read(path, rel, scope, family)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is reported
+            findings.append(Finding(rel, "fichier", "lecture", type(error).__name__,
+                                    f"fichier illisible, non vérifié ({error})"))
+            continue
+        tables += file_tables
+        findings += _scan_file(file_tables, texts, file=rel, threshold=threshold, deny=deny)
+    findings += recover(tables)
     return findings
 
 

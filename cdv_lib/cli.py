@@ -20,6 +20,10 @@ COMMANDS: dict[str, str] = {
     "audit": "audit",
     "bench": "bench",
     "params": "params",
+    "import": "import_cmd",
+    "rapport": "rapport",
+    "init": "init",
+    "lab": "lab",
 }
 
 HELP = {
@@ -30,6 +34,10 @@ HELP = {
     "audit": "rechercher des violations du secret statistique dans des sorties",
     "bench": "mesurer les performances (rapports de temps)",
     "params": "générer les fichiers de paramètres papermill",
+    "import": "importer des fichiers exportés (LimeSurvey, XLSForm/Kobo, INSEE, liste des QPV de l'ANCT, subventions)",
+    "rapport": "produire le rapport d'évaluation (HTML, PDF, Word)",
+    "init": "créer le dossier de données d'un EPCI à partir des références nationales",
+    "lab": "ouvrir JupyterLab sur les notebooks (explorer, contrôler, écrire un rapport)",
 }
 
 

@@ -14,6 +14,8 @@ CODE_EPCI = "code_epci"
 # qpv
 CODE_QPV = "code_qpv"
 COMMUNES = "communes"  # one or several code_insee separated by "|"
+AUTRES_COMMUNES = "autres_communes"  # communes of another EPCI the QPV also covers, "|"-separated
+PARTAGE_AVEC = "partage_avec"  # names of those other EPCI, "|"-separated
 
 # indicateurs (long form)
 NIVEAU = "niveau"  # qpv, commune, epci, departement, region, france

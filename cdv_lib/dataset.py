@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -30,13 +30,14 @@ TABLE_NAMES = tuple(TABLES)  # communes, qpv, indicateurs, ..., perr, reunions
 CONFIG_FILE = "config.yaml"
 AMI_FILE = "ami_regles.yaml"
 QUESTIONNAIRES_DIR = "questionnaires"
+QPV_GEOJSON = "qpv.geojson"
 DEFAULT_SECRET = {"seuil_defaut": 5, "seuils": {}}
 
 # Callables ``hook(data_dir, name)`` told of every read of an input of a Dataset (a table,
-# ``config``, ``questionnaires``, ``ami_rules``): the batch records which inputs each report
-# uses, to run again only the reports whose inputs changed (:mod:`cdv_lib.batch.reads`).
+# ``config``, ``questionnaires``, ``ami_rules``, ``qpv_contours``: every field but
+# ``data_dir``, see RECORDED_INPUTS below the class): the batch records which inputs each
+# report uses, to run again only the reports whose inputs changed (:mod:`cdv_lib.batch.reads`).
 READ_HOOKS: list = []
-RECORDED_INPUTS = frozenset(TABLE_NAMES + ("config", "questionnaires", "ami_rules"))
 
 
 @dataclass
@@ -46,7 +47,11 @@ class Dataset:
     An optional table whose file is absent is an empty frame with the typed columns.
     ``questionnaires`` maps a survey id to the object returned by
     :func:`cdv_lib.survey.load_survey`; ``ami_rules`` is the raw ``ami_regles.yaml`` (checked)
-    or None; ``config`` is ``config.yaml`` completed with defaults.
+    or None; ``config`` is ``config.yaml`` completed with defaults. ``qpv_contours`` holds the
+    perimeters of ``qpv.geojson`` when the folder has one (``code_qpv``, ``nom``, ``geometry``,
+    see :mod:`cdv_lib.geo.geojson`), else an empty frame: maps then use the national
+    reference. ``qpv.partage_avec`` is completed from the national reference for QPV that list
+    ``autres_communes`` without naming the other EPCI.
     """
 
     data_dir: Path
@@ -61,6 +66,7 @@ class Dataset:
     reunions: pd.DataFrame = field(default_factory=lambda: empty_frame("reunions"))
     questionnaires: dict[str, object] = field(default_factory=dict)
     ami_rules: dict | None = None
+    qpv_contours: pd.DataFrame = field(default_factory=lambda: _empty_contours())
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The eight tables by name."""
@@ -72,6 +78,15 @@ class Dataset:
             for hook in READ_HOOKS:
                 hook(data_dir, name)
         return object.__getattribute__(self, name)
+
+
+def _empty_contours() -> pd.DataFrame:
+    return pd.DataFrame({C.CODE_QPV: pd.Series([], dtype=object),
+                         C.NOM: pd.Series([], dtype=object),
+                         "geometry": pd.Series([], dtype=object)})
+
+
+RECORDED_INPUTS = frozenset(f.name for f in fields(Dataset)) - {"data_dir"}
 
 
 _CACHE: dict[tuple, Dataset] = {}
@@ -125,7 +140,8 @@ def _copy(ds: Dataset) -> Dataset:
     frames = {name: src[name].copy() for name in TABLE_NAMES}
     return Dataset(src["data_dir"], copy.deepcopy(src["config"]), **frames,
                    questionnaires=dict(src["questionnaires"]),
-                   ami_rules=copy.deepcopy(src["ami_rules"]))
+                   ami_rules=copy.deepcopy(src["ami_rules"]),
+                   qpv_contours=src["qpv_contours"].copy())
 
 
 def _load(directory: Path) -> Dataset:
@@ -148,9 +164,40 @@ def _load(directory: Path) -> Dataset:
     problems += found
     surveys, found = _load_questionnaires(directory)
     problems += found
+    contours, found = _load_qpv_contours(directory, frames["qpv"])
+    problems += found
     if problems:
         raise DataError(problems)
-    return Dataset(directory, config, **frames, questionnaires=surveys, ami_rules=ami)
+    if len(frames["qpv"]):
+        from cdv_lib.geo.territory import complete_sharing
+
+        frames["qpv"] = complete_sharing(frames["qpv"])
+    return Dataset(directory, config, **frames, questionnaires=surveys, ami_rules=ami,
+                   qpv_contours=contours)
+
+
+def _load_qpv_contours(directory: Path, qpv: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """``qpv.geojson`` if present; its QPV must be of the geography (2015/2024) of qpv.csv."""
+    path = directory / QPV_GEOJSON
+    if not path.exists():
+        return _empty_contours(), []
+    from cdv_lib.geo.geojson import read_qpv_geojson
+    from cdv_lib.geo.reference import geography_of
+
+    contours, problems = read_qpv_geojson(path)
+    if problems or contours.empty or qpv.empty:
+        return (contours if not problems else _empty_contours()), problems
+    table_geo = {geography_of(c) for c in qpv[C.CODE_QPV]} - {None}
+    if len(table_geo) == 1:
+        (geo,) = table_geo
+        other = contours[contours[C.CODE_QPV].map(geography_of) != geo]
+        if len(other) and not contours[C.CODE_QPV].isin(set(qpv[C.CODE_QPV])).any():
+            problems.append(Problem(
+                path.name, None, C.CODE_QPV, ", ".join(other[C.CODE_QPV].head(3)),
+                f"des contours de la géographie {geo} comme qpv.csv (QP… = 2015, QN… = 2024) : "
+                "aucun QPV du fichier qpv n'y figure"))
+        contours = contours[contours[C.CODE_QPV].map(geography_of) == geo]
+    return contours.reset_index(drop=True), problems
 
 
 def _load_table(directory: Path, name: str,
@@ -287,60 +334,9 @@ def _load_ami(directory: Path) -> tuple[dict | None, list[Problem]]:
     rules, problems = _read_yaml(path)
     if problems:
         return None, problems
-    return rules, check_ami_rules(rules)
+    from cdv_lib.themes.ami import parse_rules
 
-
-def check_ami_rules(rules: object, label: str = AMI_FILE) -> list[Problem]:
-    """Problems in the structure of ``ami_regles.yaml`` (enveloppe_annuelle > 0, taux_base and
-    plafond in [0, 1] with plafond >= taux_base, criteres: list of {id, libelle, bonus in
-    [0, 1]} with unique ids)."""
-    if not isinstance(rules, dict):
-        return [Problem(label, None, None, type(rules).__name__,
-                        "un dictionnaire avec enveloppe_annuelle, taux_base, plafond, criteres")]
-    problems = []
-
-    def number(key, low, high, strict_low=False):
-        value = rules.get(key)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
-            value > low if strict_low else value >= low) and (high is None or value <= high)
-        if not ok:
-            bounds = (f"un nombre strictement positif" if strict_low
-                      else f"un nombre entre {low} et {high}")
-            problems.append(Problem(label, None, key, value, bounds))
-        return value if ok else None
-
-    number("enveloppe_annuelle", 0, None, strict_low=True)
-    base = number("taux_base", 0, 1)
-    cap = number("plafond", 0, 1)
-    if base is not None and cap is not None and cap < base:
-        problems.append(Problem(label, None, "plafond", cap,
-                                f"un plafond supérieur ou égal à taux_base ({base})"))
-    criteria = rules.get("criteres")
-    if not isinstance(criteria, list):
-        problems.append(Problem(label, None, "criteres", criteria,
-                                "une liste de critères {id, libelle, bonus}"))
-        return problems
-    ids = set()
-    for i, crit in enumerate(criteria, start=1):
-        where = f"criteres[{i}]"
-        if not isinstance(crit, dict):
-            problems.append(Problem(label, None, where, crit, "un critère {id, libelle, bonus}"))
-            continue
-        cid = crit.get("id")
-        if not isinstance(cid, str) or not cid:
-            problems.append(Problem(label, None, f"{where}.id", cid, "un identifiant texte"))
-        elif cid in ids:
-            problems.append(Problem(label, None, f"{where}.id", cid, "un identifiant unique"))
-        ids.add(cid)
-        if not isinstance(crit.get("libelle"), str) or not crit.get("libelle"):
-            problems.append(Problem(label, None, f"{where}.libelle", crit.get("libelle"),
-                                    "un libellé non vide"))
-        bonus = crit.get("bonus")
-        if not (isinstance(bonus, (int, float)) and not isinstance(bonus, bool)
-                and 0 <= bonus <= 1):
-            problems.append(Problem(label, None, f"{where}.bonus", bonus,
-                                    "un nombre entre 0 et 1"))
-    return problems
+    return rules, parse_rules(rules, AMI_FILE)[1]
 
 
 def _load_questionnaires(directory: Path) -> tuple[dict[str, object], list[Problem]]:

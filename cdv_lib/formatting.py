@@ -66,13 +66,6 @@ def fmt_percent(share, digits: int = 1) -> str:
     return f"{fmt_number(float(share) * 100, digits)}{NBSP}%"
 
 
-def fmt_percent_base(share, n, digits: int = 1) -> str:
-    """``(8/19, 19)`` → ``"42,1 % (n = 19)"``; the base is always written, even when the
-    share is missing."""
-    base = NA_TEXT if _missing(n) else fmt_int(n)
-    return f"{fmt_percent(share, digits)} (n{NBSP}={NBSP}{base})"
-
-
 def fmt_euro(value, digits: int = 0) -> str:
     """``5760000`` → ``"5 760 000 €"``; ``digits=2`` → ``"12 337,00 €"``."""
     if _missing(value):
@@ -97,11 +90,6 @@ def fmt_date(value) -> str:
     if isinstance(value, (dt.datetime, dt.date)):
         return value.strftime("%d/%m/%Y")
     raise TypeError(f"date attendue, reçu {value!r}")
-
-
-def fmt_masked(masked: bool = True) -> str:
-    """Text of a secret cell: ``"s"``."""
-    return SECRET_TEXT if masked else ""
 
 
 def _formatter(spec) -> Callable[[object], str]:

@@ -184,7 +184,7 @@ def write_params_files(params_dir: str | os.PathLike, *, communes, themes: Itera
     list of written paths. Files of communes no longer signatory are removed.
     """
     from cdv_lib import columns as C
-    from cdv_lib.batch import atomic
+    from cdv_lib import atomic
 
     root = Path(params_dir)
     base: dict[str, object] = {"commune": None}

@@ -22,15 +22,13 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from cdv_lib import columns as C
+from cdv_lib.formatting import fmt_euro, fmt_int, fmt_number, fmt_percent
 from cdv_lib.style import (
     SECRET_MARK,
     SECRET_NOTE,
     add_caption,
     apply_style,
     euro_formatter,
-    format_euro,
-    format_number,
-    format_percent,
     is_missing,
     number_formatter,
     ordered_palette,
@@ -112,19 +110,19 @@ def _bar_labels(ax: Axes, positions, lengths, texts, *, horizontal: bool,
 def _share_text(share, count=None) -> str:
     if is_missing(share):
         return SECRET_MARK
-    text = format_percent(share)
+    text = fmt_percent(share)
     if count is not None and not is_missing(count):
-        text += f" ({format_number(count)})"
+        text += f" ({fmt_int(count)})"
     return text
 
 
 def _base_text(base, non_responses=None, unit: str = "répondants") -> str | None:
     if base is None or is_missing(base):
         return None
-    text = f"n = {format_number(base)} {unit}"
+    text = f"n = {fmt_int(base)} {unit}"
     if non_responses is not None and not is_missing(non_responses):
         k = int(non_responses)
-        text += f", {format_number(k)} non-réponse{'s' if k > 1 else ''} exclue{'s' if k > 1 else ''}"
+        text += f", {fmt_int(k)} non-réponse{'s' if k > 1 else ''} exclue{'s' if k > 1 else ''}"
     return text
 
 
@@ -216,7 +214,7 @@ def plot_funding_per_year(data: pd.DataFrame, *, x: str = C.ANNEE, y: str = AMOU
     totals = table.sum(axis=1).to_numpy()
     # full amounts overlap beyond a few bars: millions with two decimals then
     many = len(totals) > 5
-    texts = [f"{format_number(t / 1e6, 2)} M€" if many and t >= 1e6 else format_euro(t)
+    texts = [f"{fmt_number(t / 1e6, 2)} M€" if many and t >= 1e6 else fmt_euro(t)
              for t in totals]
     _bar_labels(ax, np.arange(len(totals)), totals, texts, horizontal=False)
     ax.set_xticks(np.arange(len(table.index)), [str(i) for i in table.index])
@@ -261,9 +259,9 @@ def plot_funding_by(data: pd.DataFrame, *, category: str = C.PILIER, y: str = AM
     positions = np.arange(len(frame))[::-1]
     values = frame[y].to_numpy()
     ax.barh(positions, np.nan_to_num(values), color=palette(1)[0], height=0.7)
-    texts = [format_euro(v) if not is_missing(v) else SECRET_MARK for v in values]
+    texts = [fmt_euro(v) if not is_missing(v) else SECRET_MARK for v in values]
     if share:
-        texts = [f"{t} ({format_percent(s)})" if not is_missing(s) else t
+        texts = [f"{t} ({fmt_percent(s)})" if not is_missing(s) else t
                  for t, s in zip(texts, frame[share])]
     _bar_labels(ax, positions, values, texts, horizontal=True)
     _set_yticks(ax, positions, [wrap_label(v) for v in frame[category]])
@@ -304,13 +302,13 @@ def plot_health_programming(data: pd.DataFrame, *, x: str = C.ANNEE, y: str = AM
     ax.bar(positions, np.nan_to_num(values), width=0.7, color=palette(3)[2])
     texts = []
     for i, (_, row) in enumerate(frame.iterrows()):
-        parts = [format_euro(values[i]) if not is_missing(values[i]) else SECRET_MARK]
+        parts = [fmt_euro(values[i]) if not is_missing(values[i]) else SECRET_MARK]
         if count:
             n = row[count]
-            parts.append(f"{format_number(n)} action{'s' if n and n > 1 else ''}"
+            parts.append(f"{fmt_int(n)} action{'s' if n and n > 1 else ''}"
                          if not is_missing(n) else SECRET_MARK)
         if share and not is_missing(row[share]):
-            parts.append(format_percent(row[share]))
+            parts.append(fmt_percent(row[share]))
         texts.append("\n".join(parts))
     _bar_labels(ax, positions, values, texts, horizontal=False)
     ax.set_xticks(positions, [str(v) for v in frame[x]])
@@ -461,7 +459,7 @@ def plot_level_grid(data: pd.DataFrame, *, row: str | None = None,
             if value >= 0.07:
                 r, g, b = color[:3]
                 ink = "white" if (0.299 * r + 0.587 * g + 0.114 * b) < 0.5 else "black"
-                ax.text(left + value / 2, y_pos, format_percent(value, 0), ha="center",
+                ax.text(left + value / 2, y_pos, fmt_percent(value, 0), ha="center",
                         va="center", fontsize=_LABEL_SIZE - 1, color=ink)
             left += value
     labels = []
@@ -472,7 +470,7 @@ def plot_level_grid(data: pd.DataFrame, *, row: str | None = None,
         text = wrap_label(name, 24)
         # the base of a masked row is itself secret
         if bases is not None and not masked_rows[name] and not is_missing(bases.get(name)):
-            text += f"\n(n = {format_number(bases[name])})"
+            text += f"\n(n = {fmt_int(bases[name])})"
         labels.append(text)
     ax.set_yticks(np.arange(len(drawn.index)), labels)
     ax.set_xlim(0, 1)
@@ -539,10 +537,10 @@ def plot_health_actions(data: pd.DataFrame, *, by: str = C.PUBLIC, count: str = 
     colors = palette(len(drawn.columns)) if hue else [palette(1)[0]]
     _stacked_bars(ax, drawn, colors, horizontal=True)
     drawn_totals = drawn.sum(axis=1).to_numpy()
-    texts = [format_number(t) for t in drawn_totals]
+    texts = [fmt_int(t) for t in drawn_totals]
     if share and not hue:
         shares = frame.groupby(by, sort=False, observed=True)[share].sum()
-        texts = [f"{t} ({format_percent(shares[name])})" for t, name in
+        texts = [f"{t} ({fmt_percent(shares[name])})" for t, name in
                  zip(texts, drawn.index)]
     _bar_labels(ax, np.arange(len(drawn)), drawn_totals, texts, horizontal=True)
     ax.set_yticks(np.arange(len(drawn)), [wrap_label(v) for v in drawn.index])
@@ -581,15 +579,15 @@ def plot_indicator_comparison(data: pd.DataFrame, *, territory: str = "territoir
         if is_missing(v):
             return SECRET_MARK
         if unit == "%":
-            return format_percent(v / 100)
+            return fmt_percent(v / 100)
         if unit == "€":
-            return format_euro(v)
-        return format_number(v, 1 if v != round(v) else 0)
+            return fmt_euro(v)
+        return fmt_number(v, 1 if v != round(v) else 0)
 
     _bar_labels(ax, positions, values, [text(v) for v in values], horizontal=False)
     ax.set_xticks(positions, [wrap_label(v, 16) for v in data[territory]])
     if unit == "%":
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: format_percent(x / 100, 0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: fmt_percent(x / 100, 0)))
     elif unit == "€":
         ax.yaxis.set_major_formatter(euro_formatter())
     else:
@@ -638,9 +636,9 @@ def plot_participation_ladder(data: pd.DataFrame, *, level: str = "niveau",
         if is_missing(values[i]):
             texts.append(SECRET_MARK if name in set(frame[level]) else "0")
             continue
-        t = format_number(values[i])
+        t = fmt_int(values[i])
         if shares is not None and not is_missing(shares[name]):
-            t += f" ({format_percent(shares[name])})"
+            t += f" ({fmt_percent(shares[name])})"
         texts.append(t)
     _bar_labels(ax, positions, values, texts, horizontal=True)
     _set_yticks(ax, positions, order)
@@ -662,9 +660,11 @@ def plot_interview_codes(data: pd.DataFrame, *, actor: str = C.TYPE_ACTEUR,
                                                              "proposition", "constat"),
                          title: str | None = "Codes des entretiens par type d'acteur",
                          base: int | None = None, source: str | None = None, note=None,
+                         xlabel: str = "Nombre de codes",
                          ax: Axes | None = None) -> Axes:
     """Coded interview statements by actor type: one bar per actor type, stacked by
-    category (freins, leviers…), actor types with the most codes first.
+    category (freins, leviers…), actor types with the most codes first. With
+    ``actor="code"``, one bar per code coloured by its category.
 
     Parameters
     ----------
@@ -685,11 +685,11 @@ def plot_interview_codes(data: pd.DataFrame, *, actor: str = C.TYPE_ACTEUR,
     drawn = table.iloc[::-1]
     _stacked_bars(ax, drawn, palette(len(drawn.columns)), horizontal=True)
     totals = drawn.sum(axis=1).to_numpy()
-    _bar_labels(ax, np.arange(len(drawn)), totals, [format_number(t) for t in totals],
+    _bar_labels(ax, np.arange(len(drawn)), totals, [fmt_int(t) for t in totals],
                 horizontal=True)
     ax.set_yticks(np.arange(len(drawn)), [wrap_label(v) for v in drawn.index])
     ax.xaxis.set_major_formatter(number_formatter())
-    ax.set_xlabel("Nombre de codes")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("")
     ax.margins(x=0.15)
     _legend_right(ax, "Catégorie")
@@ -725,8 +725,8 @@ def plot_perr_status(data: pd.DataFrame, *, status: str = C.STATUT, count: str =
     colors = ordered_palette(len(names))[::-1]
     ax.barh(positions, np.nan_to_num(values), height=0.7, color=colors)
     total = np.nansum(values)
-    texts = [f"{format_number(v)} ({format_percent(v / total)})" if total else
-             format_number(v) for v in values]
+    texts = [f"{fmt_int(v)} ({fmt_percent(v / total)})" if total else
+             fmt_int(v) for v in values]
     _bar_labels(ax, positions, values, texts, horizontal=True)
     _set_yticks(ax, positions, [str(n).capitalize() for n in names])
     ax.xaxis.set_major_formatter(number_formatter())
@@ -735,7 +735,7 @@ def plot_perr_status(data: pd.DataFrame, *, status: str = C.STATUT, count: str =
     ax.margins(x=0.25)
     if title:
         ax.set_title(title)
-    add_caption(ax, source=source, base=f"{format_number(total)} engagements", note=note)
+    add_caption(ax, source=source, base=f"{fmt_int(total)} engagements", note=note)
     return ax
 
 
@@ -765,13 +765,14 @@ CHARTS: dict[str, tuple] = {
     "health_actions_dispositif": (plot_health_actions, {"by": C.DISPOSITIF, "share": "part"},
                                   "title"),
     "participation_ladder": (plot_participation_ladder, {"share": "part"}, "title"),
-    "interview_codes": (plot_interview_codes, {}, "title"),
+    "interview_codes": (plot_interview_codes, {"actor": C.CODE,
+                                               "xlabel": "Entretiens citant le code"}, "title"),
     "perr_status": (plot_perr_status, {}, "title"),
 }
 
 
 def plot_table(table, *, ax: Axes | None = None) -> Axes:
-    """Draw a :class:`cdv_lib.report_tables.ReportTable` with the chart it names, titled
+    """Draw a :class:`cdv_lib.report.table.ReportTable` with the chart it names, titled
     with the table's title and captioned with its source."""
     if table.chart not in CHARTS:
         raise ValueError(f"graphique inconnu : « {table.chart} » (graphiques : "

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdv_lib.text import parse_numbers
 from cdv_lib.errors import DataError, Problem
 
 TABLE_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -416,11 +417,6 @@ def _cell_text(value) -> str | None:
 
 
 # --------------------------------------------------------------------------- parsing
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3}){2,}")
-
-
 def _as_text(series: pd.Series) -> pd.Series:
     """Stripped strings as object dtype, None for missing or blank cells."""
     series = pd.Series(series, copy=False)
@@ -429,41 +425,13 @@ def _as_text(series: pd.Series) -> pd.Series:
     return text.where(~missing & (text != ""), None)
 
 
-def parse_decimal(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse French or plain decimal numbers.
-
-    Accepts a decimal comma (``12,5``), thousands separators (space, no-break space, narrow
-    no-break space, apostrophe, and ``.`` before a decimal comma or in groups like
-    ``5.760.000``) and a trailing ``€``. Refuses ambiguous forms such as ``5,760,000``.
-
-    Returns
-    -------
-    (values, bad) : float64 Series (NaN for empty or bad cells) and a bool Series, True where a
-        non-empty cell is not a number. Both keep the input index.
-    """
-    text = _as_text(series)
-    cleaned = text.str.replace(r"\s*(€|EUR)$", "", regex=True)
-    cleaned = cleaned.str.replace(_SPACES, "", regex=True)
-    has_comma = cleaned.str.contains(",", regex=False, na=False)
-    comma_form = cleaned.str.fullmatch(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d*", na=False)
-    dot_thousands = cleaned.str.fullmatch(_DOT_THOUSANDS, na=False)
-    normal = cleaned.copy()
-    normal = normal.where(~comma_form,
-                          cleaned.str.replace(".", "", regex=False)
-                          .str.replace(",", ".", regex=False))
-    normal = normal.where(~dot_thousands, cleaned.str.replace(".", "", regex=False))
-    valid = normal.str.fullmatch(_NUMBER, na=False) & (~has_comma | comma_form)
-    values = pd.to_numeric(normal.where(valid, None), errors="coerce").astype("float64")
-    bad = text.notna() & ~valid
-    return values, bad.astype(bool)
-
-
 def parse_int(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse integers written like :func:`parse_decimal` numbers (``1 234``, ``12,0``).
+    """Parse integers written like :func:`cdv_lib.text.parse_numbers` numbers (``1 234``,
+    ``12,0``).
 
     Returns an ``Int64`` Series (NA for empty or bad) and the bool *bad* mask.
     """
-    values, bad = parse_decimal(series)
+    values, bad = parse_numbers(series)
     not_integer = values.notna() & (values != np.floor(values.fillna(0)))
     bad = bad | not_integer
     values = values.where(~bad)

@@ -9,9 +9,13 @@ Typed forms (index = spreadsheet row number, named ``ligne``; text columns are o
 holding ``str``, missing = NaN; extra columns of the file are kept, as raw strings, after these):
 
 - communes: code_insee, nom, population Int64, signataire bool, code_epci
-- qpv: code_qpv, nom, communes ("|"-separated code_insee), population Int64, illustratif bool
-- indicateurs: niveau, code, annee Int64, indicateur, valeur float64 (NaN for ``s``/``nd``),
-  marqueur (``s``, ``nd`` or NaN), unite, sommable bool, source
+- qpv: code_qpv, nom, communes ("|"-separated code_insee of the territory's communes),
+  population Int64 (NA = ``nd``, not supplied yet), illustratif bool, autres_communes
+  ("|"-separated code_insee of communes of another EPCI the QPV also covers, NaN if none),
+  partage_avec (names of those other EPCI, ``|``-separated, NaN if not given). Every code of one
+  file belongs to one geography (``QP`` 2015 or ``QN`` 2024): mixing them is an error.
+- indicateurs: niveau, code, annee Int64, indicateur, valeur float64 (NaN for ``s``/``nd``/``ns``),
+  marqueur (``s``, ``nd``, ``ns`` or NaN), unite, sommable bool, source
 - programmation: annee Int64, numero_dossier, porteur, intitule, commune (code_insee or
   ``INTERCO``), code_qpv, pilier, thematique, financeur, montant_demande float64,
   montant_accorde float64 (empty = 0.0), total_declare float64 (NaN if absent)
@@ -27,7 +31,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -37,7 +40,8 @@ import pandera.pandas as pa
 
 from cdv_lib import columns as C
 from cdv_lib.errors import Problem
-from cdv_lib.readers import _as_text, parse_bool, parse_decimal, parse_int
+from cdv_lib.readers import _as_text, parse_bool, parse_int
+from cdv_lib.text import fold, parse_numbers
 
 INSEE_RE = r"(?:\d{5}|2[AB]\d{3})"
 QPV_RE = r"(?:QP\d{6}|QN[0-9A-Z]{6})"
@@ -46,17 +50,18 @@ NIVEAUX = ("qpv", "commune", "epci", "departement", "region", "france")
 DUREES = ("ponctuelle", "pérenne")
 CATEGORIES = ("frein", "levier", "proposition", "constat")
 STATUTS = ("réalisé", "en cours", "partiellement réalisé", "non engagé")
-MARKERS = ("s", "nd")
+MARKERS = ("s", "nd", "ns")  # INSEE: secret, non disponible, non significatif
 MAX_PER_KIND = 50  # problems of one kind listed per column before summarising
 
 EXPECT_INSEE = "un code INSEE de 5 caractères (5 chiffres, ou 2A/2B suivi de 3 chiffres)"
 EXPECT_QPV = "un code QPV : QP + 6 chiffres (2015) ou QN + 6 lettres ou chiffres (2024)"
 EXPECT_INT = "un nombre entier"
+EXPECT_INT_OR_MARKER = "un nombre entier, ou « nd » (non disponible) tant qu'il n'est pas connu"
 EXPECT_FLOAT = "un nombre (virgule décimale et séparateur de milliers acceptés)"
 EXPECT_DATE = "une date AAAA-MM-JJ ou JJ/MM/AAAA"
 EXPECT_BOOL = "oui/non, 1/0, vrai/faux, true/false, o/n ou x/vide"
 EXPECT_NOT_EMPTY = "une valeur (cellule vide)"
-MARKER_HINT = " ; « s » et « nd » ne sont admis que dans la colonne valeur des indicateurs"
+MARKER_HINT = " ; « s », « nd » et « ns » ne sont admis que dans la colonne valeur des indicateurs"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class Field:
     required: bool = True
     nullable: bool = False
     default: object = np.nan
+    markers: tuple[str, ...] = ()  # markers accepted instead of a number, typed as NA
 
 
 TABLES: dict[str, tuple[Field, ...]] = {
@@ -81,8 +87,11 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field(C.SIGNATAIRE, "bool"), Field(C.CODE_EPCI, required=False, nullable=True),
     ),
     "qpv": (
-        Field(C.CODE_QPV), Field(C.NOM), Field(C.COMMUNES), Field(C.POPULATION, "int"),
+        Field(C.CODE_QPV), Field(C.NOM), Field(C.COMMUNES),
+        Field(C.POPULATION, "int", nullable=True, markers=("nd",)),
         Field("illustratif", "bool", required=False, default=False),
+        Field(C.AUTRES_COMMUNES, required=False, nullable=True),
+        Field(C.PARTAGE_AVEC, required=False, nullable=True),
     ),
     "indicateurs": (
         Field(C.NIVEAU), Field(C.CODE), Field(C.ANNEE, "int"), Field(C.INDICATEUR),
@@ -176,15 +185,8 @@ def empty_frame(table: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- normalising
-def _unaccent(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text)
-                   if unicodedata.category(c) != "Mn")
-
-
 def _key(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    return re.sub(r"\s+", " ", _unaccent(value).lower().strip())
+    return fold(value) if isinstance(value, str) else value
 
 
 def normalize_duree(value: object) -> object:
@@ -225,6 +227,9 @@ def _normalize(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         frame[C.COMMUNES] = frame[C.COMMUNES].map(
             lambda cell: C.MULTI_SEPARATOR.join(split_codes(cell)) if isinstance(cell, str)
             else cell)
+        frame[C.AUTRES_COMMUNES] = frame[C.AUTRES_COMMUNES].map(
+            lambda cell: (C.MULTI_SEPARATOR.join(split_codes(cell)) or np.nan)
+            if isinstance(cell, str) else cell)
     elif table == "indicateurs":
         frame[C.NIVEAU] = frame[C.NIVEAU].map(lambda v: _normalize_choice(v, NIVEAUX))
         upper(C.CODE)
@@ -324,12 +329,25 @@ def build_schema(table: str, refs: References | None = None) -> _Schema:
                                                  if re.fullmatch(INSEE_RE, c))),
                 "des communes du fichier communes (QPV d'une commune inconnue ou d'un "
                 "autre EPCI)", "communes_known"))
+        checks[C.AUTRES_COMMUNES] += [_check(
+            lambda s: s.map(lambda cell: all(re.fullmatch(INSEE_RE, c)
+                                             for c in split_codes(cell))),
+            "des codes INSEE de 5 caractères séparés par « | »", "communes_format")]
+        if refs.communes is not None:
+            known = refs.communes
+            checks[C.AUTRES_COMMUNES].append(_check(
+                lambda s: s.map(lambda cell: not any(c in known for c in split_codes(cell))),
+                "des communes hors du fichier communes (une commune du territoire va dans la "
+                "colonne communes)", "autres_hors_territoire"))
         checks[C.POPULATION] += [non_negative]
+        frame_checks.append(pa.Check(_one_geography, error=EXPECT_ONE_GEOGRAPHY,
+                                     name="one_geography"))
+        frame_cols[EXPECT_ONE_GEOGRAPHY] = C.CODE_QPV
     elif table == "indicateurs":
         checks[C.NIVEAU] += [_in(NIVEAUX, "un niveau parmi " + ", ".join(NIVEAUX), "niveau")]
         checks[C.ANNEE] += [year]
-        checks["marqueur"] = [_in(MARKERS, "s ou nd", "marqueur")]
-        error = "un nombre, « s » (secret statistique) ou « nd » (non disponible)"
+        checks["marqueur"] = [_in(MARKERS, "s, nd ou ns", "marqueur")]
+        error = "un nombre, « s » (secret statistique), « nd » (non disponible) ou « ns » (non significatif)"
         frame_checks.append(pa.Check(
             lambda d: d[C.VALEUR].notna() | d["marqueur"].notna(), error=error,
             name="valeur_or_marker"))
@@ -410,6 +428,23 @@ def build_schema(table: str, refs: References | None = None) -> _Schema:
     return _Schema(schema, frame_cols, keys)
 
 
+EXPECT_ONE_GEOGRAPHY = (
+    "un code de la même géographie prioritaire que les autres lignes (QP… = 2015, "
+    "QN… = 2024) : un fichier qpv ne mêle pas les deux géographies")
+
+
+def _one_geography(d: pd.DataFrame) -> pd.Series:
+    """Rows whose code is not of the file's majority geography (``QP`` or ``QN``) fail."""
+    prefix = d[C.CODE_QPV].astype("string").str.upper().str[:2]
+    valid = prefix.isin(["QP", "QN"])
+    counts = prefix[valid].value_counts()
+    if len(counts) < 2:
+        return pd.Series(True, index=d.index)
+    # the majority is kept; on a tie the 2024 geography is the reference one
+    keep = "QN" if counts.get("QN", 0) >= counts.get("QP", 0) else "QP"
+    return (~valid | (prefix == keep)).fillna(True).astype(bool)
+
+
 def _territory_code_ok(d: pd.DataFrame) -> pd.Series:
     patterns = {"qpv": QPV_RE, "commune": INSEE_RE, "epci": EPCI_RE,
                 "departement": r"\d{2,3}|2[AB]", "region": r"\d{2}", "france": r"FR|FRANCE"}
@@ -465,24 +500,32 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
                                       dtype=_DTYPES[f.kind] if f.kind != "text" else object)
             continue
         text = _as_text(raw[f.name])
+        if f.markers:
+            # a marker (« nd ») is a state, typed as NA; an empty cell is still refused
+            marked = text.str.strip().str.lower().isin(f.markers).fillna(False).astype(bool)
+            for row in raw.index[(text.isna()).to_numpy()]:
+                problems.append(Problem(file_label, int(row), f.name, None,
+                                        EXPECT_INT_OR_MARKER))
+                seen.add((int(row), f.name))
+            text = text.where(~marked, None)
         if table == "indicateurs" and f.name == C.VALEUR:
             lower = text.str.lower()
             marker = lower.where(lower.isin(MARKERS), np.nan)
-            values, bad = parse_decimal(text.where(marker.isna(), None))
+            values, bad = parse_numbers(text.where(marker.isna(), None))
             typed[f.name] = values
             typed["marqueur"] = marker.astype(object)
-            expected = "un nombre, « s » (secret statistique) ou « nd » (non disponible)"
+            expected = "un nombre, « s » (secret statistique), « nd » (non disponible) ou « ns » (non significatif)"
         elif f.kind == "text":
             typed[f.name] = text.where(text.notna(), np.nan).astype(object)
             continue
         elif f.kind == "int":
             typed[f.name], bad = parse_int(text)
-            expected = EXPECT_INT
+            expected = EXPECT_INT_OR_MARKER if f.markers else EXPECT_INT
         elif f.kind == "date":
             typed[f.name], bad = parse_date(text)
             expected = EXPECT_DATE
         elif f.kind == "float":
-            values, bad = parse_decimal(text)
+            values, bad = parse_numbers(text)
             if f.name == C.MONTANT_ACCORDE:
                 values = values.where(text.notna() | bad, 0.0)
             typed[f.name] = values
@@ -492,7 +535,8 @@ def check_table(table: str, raw: pd.DataFrame, *, file_label: str,
             expected = EXPECT_BOOL
         for row in raw.index[bad.to_numpy()]:
             value = raw.at[row, f.name]
-            extra = hint[f.name] if str(value).strip().lower() in MARKERS else ""
+            extra = hint[f.name] if (str(value).strip().lower() in MARKERS
+                                     and not f.markers) else ""
             problems.append(Problem(file_label, int(row), f.name, value, expected + extra))
             seen.add((int(row), f.name))
     typed = _normalize(table, typed)
@@ -612,4 +656,4 @@ def missing_columns(table: str, raw: pd.DataFrame, file_label: str) -> list[Prob
 
 
 def _column_key(name: str) -> str:
-    return re.sub(r"[\s\-'’.]+", "_", _unaccent(name).strip().lower())
+    return re.sub(r"[\s\-'’.]+", "_", fold(name))

@@ -5,9 +5,8 @@ Representation of a masked cell
 -------------------------------
 Masking functions return a **copy** of the table where every masked value is NaN and, for
 each column that can be masked, a boolean companion column ``<column>__secret``
-(:func:`secret_column`). :func:`cdv_lib.formatting.french_table` shows such cells as
-``s`` and drops the companion columns; :func:`masked_display` does the same for one
-value. A NaN without the flag is an absent value (shown ``–``), never zero.
+(:func:`secret_column`). :class:`cdv_lib.report.table.ReportTable` shows such cells as
+``s``. A NaN without the flag is an absent value (shown ``–``), never zero.
 
 Rules
 -----
@@ -27,7 +26,7 @@ Rules
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,11 +71,6 @@ def secret_column(column: str) -> str:
 def is_primary(value: float, threshold: int) -> bool:
     """True for a count ``0 < value < threshold`` (NaN and zero are not masked)."""
     return bool(pd.notna(value) and 0 < value < threshold)
-
-
-def masked_display(value, masked: bool, formatter: Callable[[object], str] = str) -> str:
-    """``"s"`` for a masked cell, else ``formatter(value)``."""
-    return SECRET_MARK if masked else formatter(value)
 
 
 # --- exact disclosure check ---------------------------------------------------------------
@@ -298,7 +292,8 @@ def mask_frequencies(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     return apply_mask(table, {"effectif": flag_count, "part": flag_count, "base": flag_base})
 
 
-def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+def mask_crosstab(table: pd.DataFrame, *, threshold: int,
+                  hidden_groups: Sequence[str] = ()) -> pd.DataFrame:
     """Mask a :func:`cdv_lib.survey.crosstab` table (``groupe`` blocks).
 
     Groups whose base is under the threshold are masked whole; then cells under the
@@ -306,6 +301,10 @@ def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     bases, the overall count of each choice (column totals, published in the overall
     tri à plat) and the overall base. The ``_nr`` counts form a column like the choices
     (its total is known) but are not part of the group's base.
+
+    *hidden_groups* are never shown (e.g. the respondents without a commune, whose counts
+    are the overall counts minus those of the communes): they are masked whole, and the
+    other groups are protected against differencing with them.
 
     Returns
     -------
@@ -333,8 +332,10 @@ def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     values = [*grid.ravel(), *bases, *grid.sum(axis=0), bases.sum()]
     primary = [is_primary(v, threshold) for v in grid.ravel()] + [is_primary(b, threshold) for b in bases]
     primary += [False] * (k + 1)
+    hidden = {groups.index(g) for g in hidden_groups if g in groups}
     for i, b in enumerate(bases):
-        if is_primary(b, threshold):
+        # a hidden group's base is known by difference anyway: only its cells are hidden
+        if is_primary(b, threshold) or i in hidden:
             for j in range(k):
                 primary[cell(i, j)] = True
     equations = []
@@ -345,7 +346,9 @@ def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     for j in range(k):
         equations.append([(cell(i, j), 1.0) for i in range(r)] + [(col_cell(j), -1.0)])
     equations.append([(base_cell(i), 1.0) for i in range(r)] + [(grand, -1.0)])
-    fixed = [col_cell(j) for j in range(k)] + [grand]
+    fixed = [col_cell(j) for j in range(k)] + [grand] + [base_cell(i) for i in hidden]
+    for i in hidden:
+        primary[base_cell(i)] = False
     mask = protect(values, primary, equations, fixed=fixed)
     flag_count = np.zeros(len(table), dtype=bool)
     flag_base = np.zeros(len(table), dtype=bool)
@@ -358,72 +361,115 @@ def mask_crosstab(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     return apply_mask(table, {"effectif": flag_count | flag_base, "part": flag_share, "base": flag_base})
 
 
-def small_groups(bases: Mapping[str, float] | pd.Series, *, threshold: int) -> list:
-    """Groups whose base is ``0 < n < threshold``."""
-    items = bases.items() if hasattr(bases, "items") else enumerate(bases)
-    return [g for g, n in items if is_primary(n, threshold)]
+# --- the policies of the displayed tables --------------------------------------------------
+# Every table shown to a reader (report, workbook, app, document) declares the rule that
+# protected it (``cdv_lib.report.table.ReportTable.secret_rule``): an undeclared table
+# cannot be built.
+
+RULE_PUBLIC = "public"
+RULE_POPULATION = "population"
+RULE_SCOPE = "perimetre"
+RULE_COUNTS = "effectifs"
+RULE_GROUPS = "groupes"
+RULE_MARKERS = "marqueurs"
+RULE_VERBATIMS = "verbatims"
+RULE_OWN_ANSWERS = "reponses_propres"
+RULES: dict[str, str] = {
+    RULE_PUBLIC: "aucun chiffre sur des personnes (montants, actions, règles, engagements)",
+    RULE_POPULATION: "question posée à toute la population : un bloc dont la base est sous "
+                     "le seuil est masqué en entier",
+    RULE_SCOPE: "question restreinte à une commune : cases protégées conjointement avec "
+                "toutes les communes et les résultats de l'agglomération",
+    RULE_COUNTS: "effectifs de personnes dont le total est publié : masquage primaire et "
+                 "secondaire",
+    RULE_GROUPS: "effectifs par groupe : groupe sous le seuil ou masqué ailleurs masqué en "
+                 "entier, effectifs sous le seuil masqués",
+    RULE_MARKERS: "marqueurs INSEE « s » conservés",
+    RULE_VERBATIMS: "verbatims marqués anonymisés seulement, entretiens sous pseudonyme",
+    RULE_OWN_ANSWERS: "réponses de la commune elle-même, dans son seul rapport, sur décision "
+                      "de l'agglomération (config.yaml : secret.reponses_propres)",
+}
 
 
-def breakdown_allowed(bases: Mapping[str, float] | pd.Series, *, threshold: int) -> bool:
-    """False when a breakdown would show a group of fewer than *threshold* respondents
-    (a single association could be singled out)."""
-    return not small_groups(bases, threshold=threshold)
+def _as_float(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype("float64")
 
 
-def is_single_respondent_table(table: pd.DataFrame, *, base_col: str = "base") -> bool:
-    """True when a shown (unmasked) base equals 1: the table describes one respondent."""
-    bases = table[base_col]
-    flag = table.get(secret_column(base_col))
-    shown = bases if flag is None else bases[~flag.astype(bool)]
-    return bool((shown == 1).any())
+def protect_counts(table: pd.DataFrame, *, threshold: int, count: str = "n",
+                   share: str = "part", base: str = "base_n") -> pd.DataFrame:
+    """Counts of persons (interviews per actor type, levels of the participation ladder)
+    shown with their shares and their base.
 
-
-def visible_small_counts(table: pd.DataFrame, columns: Sequence[str], *, threshold: int) -> pd.DataFrame:
-    """Cells of *columns* shown (not flagged) with ``0 < value < threshold``: what an
-    audit would flag. Returns rows ``colonne``, ``ligne`` (index), ``valeur``."""
-    found = []
-    for column in columns:
-        flag = table.get(secret_column(column))
-        for idx, value in table[column].items():
-            hidden = flag is not None and bool(flag.loc[idx])
-            if not hidden and is_primary(value, threshold):
-                found.append({"colonne": column, "ligne": idx, "valeur": value})
-    return pd.DataFrame(found, columns=["colonne", "ligne", "valeur"])
-
-
-def mask_small_population(
-    table: pd.DataFrame, *, threshold: int, base_col: str = "base", value_cols: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Mask whole rows of a sub-population table (one row per commune, QPV, group...)
-    whose ``base_col`` is ``0 < n < threshold``: the base and every value column
-    (default: every numeric column) become NaN with their ``__secret`` flag."""
-    if value_cols is None:
-        value_cols = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
-                      and not str(c).endswith(SECRET_SUFFIX)]
-    small = table[base_col].map(lambda v: is_primary(v, threshold)).to_numpy(dtype=bool)
-    columns = list(dict.fromkeys([*value_cols, base_col]))
-    return apply_mask(table, {c: small for c in columns})
-
-
-# --- INSEE markers -----------------------------------------------------------------------
-
-def split_markers(table: pd.DataFrame, value_col: str = "valeur") -> pd.DataFrame:
-    """Read INSEE ``s`` (secret) and ``nd`` (not available) markers of *value_col*.
+    A base under the threshold masks everything. Otherwise counts under the threshold
+    are masked; when the counts add up to the base (each person counted once), the base
+    is a published total and secondary masking keeps every masked count from being
+    recomputed from it. A share is masked with its count (share × base gives it back).
 
     Returns
     -------
-    copy where *value_col* is numeric (decimal comma accepted; markers → NaN, never 0),
-    ``marqueur`` holds ``"s"``, ``"nd"`` or None, and ``<value_col>__secret`` is True for
-    ``s`` (displayed as secret; ``nd`` is displayed as absent).
+    copy with *count*, *share*, *base* NaN where masked and their ``__secret`` flags.
     """
-    from cdv_lib.survey.matching import parse_number
+    counts = _as_float(table[count])
+    bases = _as_float(table[base]).dropna().unique()
+    n = len(table)
+    if len(bases) and is_primary(float(bases[0]), threshold):
+        every = np.ones(n, dtype=bool)
+        return apply_mask(table, {count: every, share: every, base: every})
+    additive = len(bases) == 1 and counts.fillna(0).sum() == bases[0]
+    flag = np.asarray(mask_counts(list(counts.fillna(0)), threshold=threshold,
+                                  total_shown=bool(additive)), dtype=bool)
+    return apply_mask(table, {count: flag, share: flag, base: np.zeros(n, dtype=bool)})
 
-    out = table.copy()
-    raw = out[value_col]
-    text = raw.map(lambda v: str(v).strip().lower() if pd.notna(v) else "")
-    out[MARKER] = text.map(lambda t: t if t in (INSEE_SECRET, INSEE_NOT_AVAILABLE) else None)
-    out[value_col] = raw.map(
-        lambda v: np.nan if pd.isna(v) else (parse_number(v) if parse_number(v) is not None else np.nan)
-    ).astype("float64")
-    out[secret_column(value_col)] = (text == INSEE_SECRET).to_numpy()
-    return out
+
+def protect_groups(table: pd.DataFrame, *, group: str, threshold: int,
+                   hidden: Iterable[str] = (), count: str = "n", share: str = "part",
+                   base: str = "base_n") -> pd.DataFrame:
+    """Counts within groups that do not add up (codes cited in interviews, per actor
+    type), each with its group's base.
+
+    A group whose base is under the threshold, or listed in *hidden* (its size is masked
+    in another table, e.g. by :func:`protect_counts`), is masked whole; in the other
+    groups, counts under the threshold are masked with their share.
+    """
+    hidden = {str(g) for g in hidden}
+    groups = table[group].astype("string").fillna("")
+    bases = _as_float(table[base])
+    whole = (groups.isin(hidden) | bases.map(lambda v: is_primary(v, threshold))).to_numpy(bool)
+    small = _as_float(table[count]).map(lambda v: is_primary(v, threshold)).to_numpy(bool)
+    return apply_mask(table, {count: whole | small, share: whole | small, base: whole})
+
+
+def protect_question(block: pd.DataFrame, *, threshold: int, count: str = "n",
+                     share: str = "part", base: str = "base_n") -> pd.DataFrame:
+    """One question block (one matrix row) about the whole population: masked whole when
+    its base is under the threshold. Counts of the whole population are not a
+    sub-population's and stay shown."""
+    small = _as_float(block[base]).map(lambda v: is_primary(v, threshold)).to_numpy(bool)
+    return apply_mask(block, {count: small, share: small, base: small})
+
+
+def protect_question_in_scope(block: pd.DataFrame, scope: pd.DataFrame, group: str, *,
+                              threshold: int, hidden_groups: Sequence[str] = (),
+                              count: str = "n", share: str = "part",
+                              base: str = "base_n") -> pd.DataFrame:
+    """One question block restricted to one group (a commune's respondents).
+
+    *scope* is the cross tab of the question by every group
+    (:func:`cdv_lib.survey.crosstab`, columns ``groupe``, ``code``, ``effectif``,
+    ``part``, ``base``), plus the *hidden_groups* (respondents without a group, whose
+    counts are the overall ones minus the groups'). It is masked as a whole with
+    :func:`mask_crosstab`, the overall counts being published, so that no cell of
+    *group* can be recomputed by differencing the overall table with the other groups'
+    reports. The block of *group* takes the mask of its row, by ``code``.
+    """
+    masked = mask_crosstab(scope, threshold=threshold, hidden_groups=hidden_groups)
+    mine = masked[masked["groupe"].astype(str) == str(group)]
+    by_code = dict(zip(mine["code"].astype(str), mine[secret_column("effectif")]))
+    share_by_code = dict(zip(mine["code"].astype(str), mine[secret_column("part")]))
+    base_flag = bool(mine[secret_column("base")].any()) if len(mine) else False
+    codes = block["code"].astype(str)
+    flag_count = codes.map(lambda c: bool(by_code.get(c, False))).to_numpy(bool)
+    flag_share = codes.map(lambda c: bool(share_by_code.get(c, False))).to_numpy(bool)
+    flag_base = np.full(len(block), base_flag, dtype=bool)
+    return apply_mask(block, {count: flag_count | flag_base, share: flag_share | flag_base,
+                              base: flag_base})

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
-from cdv_lib.formatting import fmt_euro, fmt_number, fmt_percent
+from cdv_lib.formatting import fmt_euro, fmt_int, fmt_number, fmt_percent
 
 # Qualitative palette for unordered categories (funders, themes, actor types): seaborn's
 # "colorblind" set (below) stays distinguishable under the common colour-vision deficiencies.
@@ -92,24 +92,9 @@ def ordered_palette(n: int) -> list[tuple[float, float, float]]:
 
 # --- French numbers on axes -------------------------------------------------------------
 
-def format_number(value: float, decimals: int = 0) -> str:
-    """French number: ``1 234``, ``12,5``."""
-    return fmt_number(value, digits=decimals)
-
-
-def format_euro(value: float) -> str:
-    """French amount in euros without cents: ``5 760 000 €``."""
-    return fmt_euro(value)
-
-
-def format_percent(share: float, decimals: int = 1) -> str:
-    """French percentage of a share in [0, 1]: ``0.421`` → ``42,1 %``."""
-    return fmt_percent(share, digits=decimals)
-
-
 def number_formatter(decimals: int = 0) -> FuncFormatter:
     """Tick formatter for counts and amounts: ``1 234``."""
-    return FuncFormatter(lambda x, _pos: format_number(x, decimals))
+    return FuncFormatter(lambda x, _pos: fmt_number(x, decimals))
 
 
 def euro_formatter(*, compact: bool = True) -> FuncFormatter:
@@ -118,17 +103,17 @@ def euro_formatter(*, compact: bool = True) -> FuncFormatter:
 
     def fmt(x: float, _pos) -> str:
         if compact and abs(x) >= 1_000_000:
-            return f"{format_number(x / 1_000_000, 1)} M€"
+            return f"{fmt_number(x / 1_000_000, 1)} M€"
         if compact and abs(x) >= 10_000:
-            return f"{format_number(x / 1_000, 0)} k€"
-        return format_euro(x)
+            return f"{fmt_number(x / 1_000, 0)} k€"
+        return fmt_euro(x)
 
     return FuncFormatter(fmt)
 
 
 def percent_formatter(decimals: int = 0) -> FuncFormatter:
     """Tick formatter for shares in [0, 1]: ``0.25`` → ``25 %``."""
-    return FuncFormatter(lambda x, _pos: format_percent(x, decimals))
+    return FuncFormatter(lambda x, _pos: fmt_percent(x, decimals))
 
 
 # --- captions and empty charts ----------------------------------------------------------
@@ -143,7 +128,7 @@ def caption_text(*, source: str | None = None, base: str | int | None = None,
     lines = []
     if base is not None and base != "":
         if isinstance(base, (int, float)) and not isinstance(base, bool):
-            base = f"n = {format_number(base)}"
+            base = f"n = {fmt_int(base)}"
         lines.append(f"Base : {base}")
     if note:
         lines.extend([note] if isinstance(note, str) else list(note))

@@ -1073,9 +1073,11 @@ def build_configs(out: Path) -> None:
         "# critère, choisis pour que les quatre critères réunis atteignent le plafond.\n")
     write_yaml(out / "config.yaml", {
         "territoire": "Communauté d'Agglomération de Lens-Liévin", "sigle": "CALL",
-        "code_epci": EPCI, "annee": YEAR,
+        "code_epci": EPCI, "annee": YEAR, "annee_debut": 2016,
         "secret": {"seuil_defaut": 5, "seuils": {"fiscal": 11}}},
-        "# Configuration du territoire des données embarquées (cas CALL 2022).\n")
+        "# Configuration du territoire des données embarquées (cas CALL 2022).\n"
+        "# annee_debut : première année complète du contrat, point de départ des évolutions\n"
+        "# des messages clés (le rapport 2022 compare 2016 et 2022).\n")
 
 
 # --------------------------------------------------------------------------- main

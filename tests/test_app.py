@@ -118,15 +118,22 @@ def test_charts_are_drawn_unless_everything_is_masked(dataset):
     shown = app.tab_html("finances", None)
     assert shown.count('class="cdv-chart"') >= 3
     assert "data:image/png;base64," in shown
-    lens = report_tables.theme_tables(dataset, "gouvernance", LENS)
-    masked = [t for t in lens if fully_masked(t)]
-    assert masked, "a commune's questionnaire tables are expected to be masked"
+    own = report_tables.survey_tables(dataset, "communes", theme="gouvernance", commune=LENS,
+                                      question_theme="gouvernance", reference=False)
+    masked = [t for t in own if fully_masked(t)]
+    assert masked, "a commune's own questionnaire tables are expected to be masked"
     for table in masked:
         figures = [c for c in table.data.columns if table.kind(c) != "text"]
         assert (table.formatted()[figures] == "s").all().all()
+    from cdv_lib.app import html as views
+
+    assert "data-chart=" not in views.tables_html(masked)
+    # the commune's tab shows the agglomeration's results instead, with their charts
+    lens = report_tables.theme_tables(dataset, "gouvernance", LENS)
+    assert not [t for t in lens if fully_masked(t)]
     shown = app.tab_html("gouvernance", LENS)
-    for table in masked:
-        assert f'data-chart="{table.key}"' not in shown
+    assert html.escape("agglomération (référence)") in shown
+    assert 'class="cdv-chart"' in shown
 
 
 def test_ami_simulator_uses_the_rules(app, dataset):

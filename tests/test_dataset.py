@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from cdv_lib import dataset as dataset_mod
-from cdv_lib.dataset import Dataset, check_ami_rules, load_dataset
+from cdv_lib.dataset import Dataset, load_dataset
+from cdv_lib.themes.ami import parse_rules
 from cdv_lib.errors import DataError
 from cdv_lib.paths import DATA_DIR
 from cdv_lib.schemas import typed_columns
@@ -114,7 +115,7 @@ def test_commune_of_another_epci_than_config(base_data):
       "criteres": [{"libelle": "A", "bonus": 0.1}]}, "criteres[1].id"),
 ])
 def test_ami_rules_structure(rules, column):
-    problems = check_ami_rules(rules)
+    problems = parse_rules(rules)[1]
     assert [p.column for p in problems] == [column]
 
 

@@ -12,10 +12,8 @@ from cdv_lib.formatting import (
     fmt_euro,
     fmt_evolution,
     fmt_int,
-    fmt_masked,
     fmt_number,
     fmt_percent,
-    fmt_percent_base,
     french_table,
 )
 
@@ -29,8 +27,6 @@ def test_percent():
     assert fmt_percent(9 / 16) == f"56,3{S}%"     # 56,25 rounded half-up
     assert fmt_percent(1 / 3, 0) == f"33{S}%"
     assert fmt_percent(1) == f"100,0{S}%"
-    assert fmt_percent_base(8 / 19, 19) == f"42,1{S}% (n{S}={S}19)"
-    assert fmt_percent_base(np.nan, 0) == f"{NA_TEXT} (n{S}={S}0)"
 
 
 def test_numbers_and_euros():
@@ -75,7 +71,6 @@ def test_french_table_with_secret_cells():
         "effectif": ["3", "s", "1"],
         "part": [f"15,8{S}%", "s", NA_TEXT],
     }
-    assert fmt_masked() == "s"
     custom = french_table(df[["part"]], {"part": "percent:0"})
     assert custom["part"].iloc[0] == f"16{S}%"
     with pytest.raises(KeyError, match="absentes"):

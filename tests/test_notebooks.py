@@ -77,15 +77,15 @@ def dataset():
 
 
 def euro(value):
-    from cdv_lib.style import format_euro
+    from cdv_lib.formatting import fmt_euro
 
-    return html.escape(format_euro(value))
+    return html.escape(fmt_euro(value))
 
 
 def pct(value):
-    from cdv_lib.style import format_percent
+    from cdv_lib.formatting import fmt_percent
 
-    return html.escape(format_percent(value))
+    return html.escape(fmt_percent(value))
 
 
 @pytest.mark.notebooks

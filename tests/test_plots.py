@@ -12,11 +12,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from cdv_lib import plots  # noqa: E402
+from cdv_lib.formatting import fmt_euro, fmt_percent  # noqa: E402
 from cdv_lib.style import (  # noqa: E402
     SECRET_MARK,
     add_caption,
-    format_euro,
-    format_percent,
     get_caption,
     is_empty_chart,
 )
@@ -52,7 +51,7 @@ def test_funding_per_year_stacks_funders_and_prints_totals():
         x = round(r.get_x() + r.get_width() / 2)
         heights_by_x[x] = heights_by_x.get(x, 0) + r.get_height()
     assert heights_by_x == {0: 3_900_000, 1: 5_760_000}
-    assert format_euro(5_760_000) in annotations(ax)
+    assert fmt_euro(5_760_000) in annotations(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2016", "2022"]
     # funders ordered by total, largest at the bottom of the stack
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["État", "Région", "CALL"]
@@ -76,8 +75,8 @@ def test_health_programming_labels_amount_and_actions():
     ax = plots.plot_health_programming(data)
     assert [r.get_height() for r in bars(ax)] == [12_337, 207_654]
     texts = annotations(ax)
-    assert f"{format_euro(207_654)}\n22 actions" in texts
-    assert f"{format_euro(12_337)}\n3 actions" in texts
+    assert f"{fmt_euro(207_654)}\n22 actions" in texts
+    assert f"{fmt_euro(12_337)}\n3 actions" in texts
 
 
 def survey_frequencies():
@@ -92,14 +91,14 @@ def test_frequencies_shares_base_and_non_responses():
                                 question="Les moyens humains sont-ils suffisants ?",
                                 source="Questionnaire aux communes")
     assert [round(r.get_width(), 4) for r in bars(ax)] == [round(8 / 19, 4), round(11 / 19, 4)]
-    assert f"{format_percent(8 / 19)} (8)" in annotations(ax)
+    assert f"{fmt_percent(8 / 19)} (8)" in annotations(ax)
     caption = get_caption(ax)
     assert "Base : n = 19 répondants, 1 non-réponse exclue" in caption
     assert "Source : Questionnaire aux communes" in caption
     assert ax.get_title() == "Les moyens humains sont-ils suffisants ?"
     # first choice at the top, the non-response row is not a bar
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Non", "Oui"]
-    assert "42,1" in format_percent(8 / 19)
+    assert "42,1" in fmt_percent(8 / 19)
 
 
 def test_frequencies_explicit_base_overrides_table():
@@ -196,7 +195,7 @@ def test_perr_status_order_and_total():
 def test_indicator_comparison_percent_labels():
     data = pd.DataFrame({"territoire": ["QPV", "France"], "valeur": [42.5, np.nan]})
     ax = plots.plot_indicator_comparison(data, unit="%")
-    assert format_percent(0.425) in annotations(ax)
+    assert fmt_percent(0.425) in annotations(ax)
     assert SECRET_MARK in annotations(ax)
 
 
@@ -262,4 +261,4 @@ def test_frequencies_reads_the_gouvernance_question_table():
                          "base_n": pd.array([18, 18, 18], dtype="Int64")})
     ax = plots.plot_frequencies(data)
     assert "n = 18 répondants, 1 non-réponse exclue" in get_caption(ax)
-    assert f"{format_percent(0.5)} (9)" in annotations(ax)
+    assert f"{fmt_percent(0.5)} (9)" in annotations(ax)

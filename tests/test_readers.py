@@ -10,7 +10,8 @@ import pytest
 from openpyxl import Workbook
 
 from cdv_lib.errors import DataError
-from cdv_lib.readers import find_table, parse_bool, parse_decimal, parse_int, read_table
+from cdv_lib.readers import find_table, parse_bool, parse_int, read_table
+from cdv_lib.text import parse_numbers as parse_decimal
 
 ROWS = "code_insee;nom;montant\n01004;Ambérieu-en-Bugey;12,5\n2A004;Ajaccio;1 234\n"
 

@@ -13,20 +13,13 @@ import pandas as pd
 import pytest
 
 from cdv_lib.secrecy import (
-    breakdown_allowed,
     exposed_cells,
-    is_single_respondent_table,
     mask_counts,
     mask_crosstab,
     mask_frequencies,
     mask_grid,
-    mask_small_population,
-    masked_display,
     secret_column,
-    small_groups,
-    split_markers,
     threshold,
-    visible_small_counts,
 )
 
 
@@ -173,11 +166,24 @@ def test_mask_frequencies():
     small = FREQ.assign(effectif=[1, 2, 0, 0], base=3, part=[1 / 3, 2 / 3, 0, np.nan])
     out = mask_frequencies(small, threshold=5)
     assert out["effectif__secret"].all() and out["base__secret"].all() and out["base"].isna().all()
-    assert is_single_respondent_table(FREQ.assign(base=1))
-    assert not is_single_respondent_table(mask_frequencies(FREQ.assign(base=1), threshold=5))
+    single = mask_frequencies(FREQ.assign(base=1), threshold=5)
+    assert single["base__secret"].all() and single["base"].isna().all()
     # multiple choice: counts do not add up to the base, primary only
     multi = FREQ.assign(effectif=[3, 12, 15, 0])
     assert list(mask_frequencies(multi, threshold=5)["effectif__secret"]) == [True, False, False, False]
+
+
+def visible_small_counts(table, columns, *, threshold):
+    """Cells of *columns* shown (not flagged) with 0 < value < threshold: what an outside
+    reader would see."""
+    found = []
+    for column in columns:
+        flag = table.get(secret_column(column))
+        for idx, value in table[column].items():
+            hidden = flag is not None and bool(flag.loc[idx])
+            if not hidden and pd.notna(value) and 0 < value < threshold:
+                found.append((column, idx, value))
+    return pd.DataFrame(found, columns=["colonne", "ligne", "valeur"])
 
 
 def crosstab_table(groups):
@@ -208,27 +214,6 @@ def test_mask_crosstab_small_group_and_secondary():
         assert len(values) >= 2
     assert visible_small_counts(out, ["effectif", "base"], threshold=5).empty
     assert not visible_small_counts(table, ["effectif"], threshold=5).empty
-
-
-def test_breakdown_rules_and_small_population():
-    assert small_groups({"Lens": 12, "Avion": 3, "Harnes": 0}, threshold=5) == ["Avion"]
-    assert not breakdown_allowed({"Lens": 12, "Avion": 3}, threshold=5)
-    assert breakdown_allowed(pd.Series({"Lens": 12, "Liévin": 5}), threshold=5)
-    pop = pd.DataFrame({"commune": ["Lens", "Avion"], "base": [40, 2], "taux": [0.3, 0.5]})
-    out = mask_small_population(pop, threshold=5)
-    assert list(out["taux__secret"]) == [False, True] and np.isnan(out["taux"].iloc[1])
-    assert list(out["base__secret"]) == [False, True]
-
-
-def test_insee_markers_never_zero():
-    ind = pd.DataFrame({"code": ["QP1", "QP2", "QP3", "QP4"], "valeur": ["12,5", "s", "nd", None]})
-    out = split_markers(ind)
-    assert out["valeur"].iloc[0] == 12.5
-    assert out["valeur"].iloc[1:].isna().all()  # never 0
-    assert list(out["marqueur"].fillna("")) == ["", "s", "nd", ""]
-    assert list(out["valeur__secret"]) == [False, True, False, False]
-    assert masked_display(3, True) == "s"
-    assert masked_display(3, False) == "3"
 
 
 def test_survey_crosstab_masked_end_to_end():

@@ -23,38 +23,28 @@ from __future__ import annotations
 
 import html
 import time
-import unicodedata
 from collections.abc import Callable
 
 import ipywidgets as widgets
 from IPython.display import HTML, display
 
 from cdv_lib import columns as C
+from cdv_lib.text import fold
 from cdv_lib.app import html as views
 from cdv_lib.app.key_figures import EVOLUTION_FROM, key_figures
 from cdv_lib.app.log import logger as _logger
 from cdv_lib.app.log import quiet as _quiet
 
-#: (theme of :mod:`cdv_lib.report_tables`, tab title), in display order.
-TABS: tuple[tuple[str, str], ...] = (
-    ("territoire", "Territoire"),
-    ("gouvernance", "Gouvernance"),
-    ("sante", "Santé"),
-    ("participation", "Participation"),
-    ("finances", "Finances"),
-    ("ami", "AMI"),
-    ("perr", "PERR"),
-)
+from cdv_lib.report.registry import THEMES
+
+#: (theme, tab title), in display order: the themes of :mod:`cdv_lib.report.registry`.
+TABS: tuple[tuple[str, str], ...] = tuple((t.name, t.label) for t in THEMES.values())
 AGGLOMERATION = ""  # selector value of the whole agglomeration
 AGGLOMERATION_LABEL = "Toute l'agglomération"
 
 #: Shown for a commune when a theme is only followed at agglomeration level.
-AGGLOMERATION_ONLY = {
-    "perr": "Le PERR est suivi à l'échelle de l'agglomération : ses engagements sont les "
-            "mêmes pour toutes les communes.",
-    "participation": "Les entretiens ne sont pas rattachés à une commune : ils sont présentés "
-                     "pour toute l'agglomération.",
-}
+AGGLOMERATION_ONLY = {t.name: t.agglomeration_only for t in THEMES.values()
+                      if t.agglomeration_only}
 
 ERROR_MESSAGE = ("Cet affichage n'a pas pu être produit. Les autres onglets restent "
                  "disponibles ; l'incident est consigné dans le journal du serveur.")
@@ -62,8 +52,7 @@ LOADING_MESSAGE = "Chargement…"
 
 
 def _sort_key(name: str) -> tuple:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return (plain, name)
+    return (fold(name), name)
 
 
 class App:
@@ -208,7 +197,7 @@ class App:
         return TABS[self.tabs.selected_index or 0][0]
 
     def scope_label(self, commune: str | None) -> str:
-        from cdv_lib.report_tables import commune_name
+        from cdv_lib.report.scope import commune_name
 
         return AGGLOMERATION_LABEL if commune is None else commune_name(self.dataset, commune)
 
@@ -273,8 +262,8 @@ class App:
 
     def tab_html(self, theme: str, commune: str | None) -> str:
         """HTML of a tab: heading, the report's tables (statistical secrecy applied by
-        :func:`cdv_lib.report_tables.theme_tables`) and their charts."""
-        from cdv_lib import report_tables
+        :func:`cdv_lib.report.theme_tables`) and their charts."""
+        from cdv_lib import report as report_tables
 
         key = (theme, commune or AGGLOMERATION)
         if key in self._tab_cache:

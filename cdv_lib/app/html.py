@@ -76,7 +76,7 @@ def first_view_html(header: str, cards: str) -> str:
 
 
 def chart_png(table, *, dpi: int = 80) -> bytes:
-    """The chart of a :class:`~cdv_lib.report_tables.ReportTable`, as PNG bytes."""
+    """The chart of a :class:`~cdv_lib.report.table.ReportTable`, as PNG bytes."""
     from matplotlib.figure import Figure
 
     from cdv_lib.plots import plot_table

@@ -149,9 +149,12 @@ class DataDigests:
             folder = Path(dataset.data_dir) / QUESTIONNAIRES_DIR
             files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
             return _plain_digest([[str(p.relative_to(folder)), file_digest(p)] for p in files])
-        if name in ("config", "ami_rules"):
-            return _plain_digest(getattr(dataset, name))
-        return None
+        import pandas as pd
+
+        value = getattr(dataset, name, None)
+        if isinstance(value, pd.DataFrame):  # qpv_contours...
+            return frame_digest(value)
+        return _plain_digest(value)  # config, ami_rules
 
     def file(self, path: str) -> str | None:
         if path not in self._files:
@@ -171,8 +174,12 @@ class DataDigests:
             q = folder / QUESTIONNAIRES_DIR
             paths = sorted(p for p in q.rglob("*") if p.is_file()) if q.is_dir() else []
         else:
-            path = folder / (CONFIG_FILE if name == "config" else AMI_FILE)
-            paths = [path] if path.exists() else []
+            from cdv_lib import dataset as ds_mod
+
+            file = {"config": CONFIG_FILE, "ami_rules": AMI_FILE,
+                    "qpv_contours": getattr(ds_mod, "QPV_GEOJSON", None)}.get(name)
+            path = folder / file if file else None
+            paths = [path] if path is not None and path.exists() else []
         return [str(Path(p).relative_to(folder)).replace(os.sep, "/") for p in paths]
 
 

@@ -1,162 +1,110 @@
-"""``out/tableaux.xlsx``: every table of the successful reports in one Excel workbook.
+"""The batch's Excel workbooks, built by :func:`cdv_lib.excel.export_workbook` from the report
+tables (:func:`cdv_lib.report.all_tables`), one per scope:
 
-When :func:`cdv_lib.report_tables.theme_tables` is available, the workbook is built by
-:func:`cdv_lib.excel.export_workbook` from the report tables of every rendered scope (raw
-values, Excel number formats). Otherwise (or if that fails) the tables are the HTML table outputs (pandas DataFrames, Stylers) of the executed
-notebooks: one sheet per report, tables one under the other, each under its caption (or
-``Tableau N``), plus a ``Sommaire`` sheet. Values are kept as displayed (French formatting),
-plain numbers are written as numbers."""
+- ``out/tableaux.xlsx``: the agglomeration, written by every batch with the workbook on;
+- ``out/<code INSEE>/tableaux.xlsx``: a commune's, on request (``cdv batch
+  --classeurs-communes``), for each commune with at least one successful report.
+
+After writing, the index page is rewritten so that it links to the workbooks that exist.
+"""
 
 from __future__ import annotations
 
 import os
-import re
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-from cdv_lib.batch import atomic
 from cdv_lib.batch.run import OK
 
 WORKBOOK_NAME = "tableaux.xlsx"
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
-def notebook_tables(nb) -> list[tuple[str | None, list[list[str]]]]:
-    """``(caption, rows)`` of every HTML table output of *nb*, rows as lists of cell texts
-    (header rows first)."""
-    from bs4 import BeautifulSoup
-
-    tables = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for output in cell.get("outputs", []):
-            html_text = (output.get("data") or {}).get("text/html")
-            if not html_text:
-                continue
-            if isinstance(html_text, list):
-                html_text = "".join(html_text)
-            if "<table" not in html_text:
-                continue
-            soup = BeautifulSoup(html_text, "html.parser")
-            for table in soup.find_all("table"):
-                caption = table.find("caption")
-                rows = []
-                for tr in table.find_all("tr"):
-                    cells = [" ".join(td.get_text(" ", strip=True).split())
-                             for td in tr.find_all(["th", "td"])]
-                    if cells:
-                        rows.append(cells)
-                if rows:
-                    tables.append((caption.get_text(" ", strip=True) if caption else None, rows))
-    return tables
+def workbook_path(out_dir: str | os.PathLike, commune: str | None = None) -> Path:
+    """Where the workbook of a scope goes: ``tableaux.xlsx`` at the top of *out_dir* for the
+    agglomeration, in the commune's report folder for a commune."""
+    out_dir = Path(out_dir)
+    return out_dir / WORKBOOK_NAME if commune is None else out_dir / str(commune) / WORKBOOK_NAME
 
 
-def _value(text: str):
-    if _NUMBER.match(text):
-        return float(text) if "." in text else int(text)
-    return text
+def _subtitle(dataset, annee: int | None) -> str:
+    from datetime import date
+
+    from cdv_lib.page import french_date
+
+    year = annee if annee is not None else dataset.config.get("annee")
+    parts = []
+    if year is not None:
+        parts.append(f"Année évaluée : {year}")
+    parts.append(f"classeur produit le {french_date(date.today())}")
+    return (" ; ".join(parts) + ". Chaque titre de la colonne « Tableau » mène à son tableau ; "
+            "chaque tableau ramène ici par son lien « Retour au sommaire ».")
 
 
-def _sheet_name(record: dict, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("-", f"{record.get('commune') or 'agglo'} {record['theme']}")[:31]
-    name, n = base, 2
-    while name.lower() in used:
-        suffix = f" {n}"
-        name, n = base[: 31 - len(suffix)] + suffix, n + 1
-    used.add(name.lower())
-    return name
+def scope_workbook(dataset, out_dir: str | os.PathLike, commune: str | None = None, *,
+                   annee: int | None = None) -> Path:
+    """Write the workbook of one scope (``None``: the agglomeration) and return its path."""
+    from cdv_lib.excel import export_workbook
+    from cdv_lib.report import all_tables, commune_name
+
+    tables = all_tables(dataset, commune, annee=annee)
+    return export_workbook({commune_name(dataset, commune): tables},
+                           workbook_path(out_dir, commune), subtitle=_subtitle(dataset, annee))
 
 
-def _append(sheet, values: list) -> None:
-    sheet.append(values)
-    for cell in sheet[sheet.max_row]:
-        # a text from data starting with "=" must stay text, never become a formula
-        if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")) \
-                and not _NUMBER.match(cell.value):
-            cell.data_type = "s"
+def ok_communes(manifest: dict) -> list[str]:
+    """Communes of *manifest* with at least one successful report, in manifest order."""
+    codes: list[str] = []
+    for record in manifest.get("runs", {}).values():
+        code = record.get("commune")
+        if code is not None and record.get("status") == OK and str(code) not in codes:
+            codes.append(str(code))
+    return codes
+
+
+def _refresh_index(out_dir: Path, manifest: dict) -> None:
+    from cdv_lib.batch.index import write_index
+
+    write_index(out_dir, manifest)
 
 
 def write_workbook(out_dir: str | os.PathLike, manifest: dict, *,
-                   data: str | os.PathLike | None = None, annee: int | None = None) -> Path:
-    """Write ``tableaux.xlsx`` in *out_dir* (atomically) for the ``ok`` runs of *manifest*."""
-    try:
-        return _shared_workbook(Path(out_dir), manifest, data=data, annee=annee)
-    except _Unavailable:
-        pass
-    except Exception as exc:  # the reports are written: keep the workbook best-effort
-        import sys
+                   data: str | os.PathLike | None = None, annee: int | None = None) -> Path | None:
+    """Write the agglomeration workbook ``tableaux.xlsx`` in *out_dir* (atomically), then
+    rewrite the index so that it links to it.
 
-        print(f"Classeur des tableaux du rapport impossible ({type(exc).__name__}: {exc}) ; "
-              "classeur construit à partir des notebooks exécutés.", file=sys.stderr)
-    return notebook_workbook(out_dir, manifest)
-
-
-class _Unavailable(Exception):
-    pass
-
-
-def _shared_workbook(out_dir: Path, manifest: dict, *, data, annee) -> Path:
-    try:
-        from cdv_lib.dataset import load_dataset
-        from cdv_lib.excel import export_workbook
-        from cdv_lib.report_tables import THEMES as TABLE_THEMES, theme_tables
-    except ImportError as exc:
-        raise _Unavailable from exc
-    dataset = load_dataset(data)
-    scopes: dict[object, str] = {}
-    for record in manifest.get("runs", {}).values():
-        if record.get("status") == OK:
-            code = record.get("commune")
-            scopes.setdefault(code, "Agglomération" if code is None
-                              else f"{record.get('commune_name')} ({code})")
-    tables_by_scope = {}
-    for code, label in sorted(scopes.items(), key=lambda kv: kv[0] is not None):
-        tables = []
-        for theme in TABLE_THEMES:
-            tables += list(theme_tables(dataset, theme, commune=code, annee=annee))
-        tables_by_scope[label] = tables
-    return export_workbook(tables_by_scope, out_dir / WORKBOOK_NAME)
-
-
-def notebook_workbook(out_dir: str | os.PathLike, manifest: dict) -> Path:
-    """The workbook of the HTML tables of the executed notebooks of the ``ok`` runs."""
-    import nbformat
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    The reports are already written when this runs: a failure is reported in French on
+    stderr and the function returns ``None`` (no half-written workbook is left).
+    """
+    from cdv_lib.dataset import load_dataset
 
     out_dir = Path(out_dir)
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Sommaire"
-    summary.append(["Feuille", "Commune", "Code", "Thème", "Tableaux"])
-    for c in summary[1]:
-        c.font = Font(bold=True)
-    used = {"sommaire"}
-    for record in manifest.get("runs", {}).values():
-        if record.get("status") != OK or not record.get("ipynb"):
-            continue
-        try:
-            nb = nbformat.read(str(out_dir / record["ipynb"]), as_version=4)
-        except Exception:
-            continue
-        tables = notebook_tables(nb)
-        name = _sheet_name(record, used)
-        _append(summary, [name, record.get("commune_name"), record.get("commune") or "",
-                        record.get("theme_label") or record.get("theme"), len(tables)])
-        sheet = wb.create_sheet(name)
-        for i, (caption, rows) in enumerate(tables, start=1):
-            _append(sheet, [caption or f"Tableau {i}"])
-            sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
-            for row in rows:
-                _append(sheet, [_value(v) for v in row])
-            sheet.append([])
-    path = out_dir / WORKBOOK_NAME
-    tmp = atomic.tmp_path(path)
+    path = None
     try:
-        wb.save(tmp)
-        atomic.commit(tmp, path)
+        path = scope_workbook(load_dataset(data), out_dir, None, annee=annee)
+    except Exception as exc:
+        print(f"Classeur Excel des tableaux impossible ({type(exc).__name__} : {exc}).",
+              file=sys.stderr)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        _refresh_index(out_dir, manifest)
     return path
+
+
+def write_commune_workbooks(out_dir: str | os.PathLike, *, data: str | os.PathLike | None = None,
+                            annee: int | None = None,
+                            communes: Iterable[str] | None = None) -> list[Path]:
+    """Each commune's workbook ``<out_dir>/<code>/tableaux.xlsx`` for the communes with a
+    successful report in ``<out_dir>/manifest.json`` (or *communes*), then the index.
+
+    Raises the error of the first workbook that cannot be built (nothing half-written)."""
+    from cdv_lib.batch import manifest as mf
+    from cdv_lib.dataset import load_dataset
+
+    out_dir = Path(out_dir)
+    manifest = mf.load(out_dir)
+    codes = ok_communes(manifest) if communes is None else [str(c) for c in communes]
+    dataset = load_dataset(data)
+    try:
+        return [scope_workbook(dataset, out_dir, code, annee=annee) for code in codes]
+    finally:
+        _refresh_index(out_dir, manifest)

@@ -40,7 +40,7 @@ import json
 import os
 from pathlib import Path
 
-from cdv_lib.batch import atomic
+from cdv_lib import atomic
 from cdv_lib.batch.plan import RunSpec
 from cdv_lib.batch.run import MISSING, OK, PENDING, RUNNING, now_iso
 

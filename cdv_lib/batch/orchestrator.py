@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdv_lib.batch import atomic, cache, manifest as mf
+from cdv_lib import atomic
+from cdv_lib.batch import cache, manifest as mf
 from cdv_lib.batch.index import write_index
 from cdv_lib.batch.plan import RunSpec, plan_runs, select_themes
 from cdv_lib.batch.registry import THEMES, Theme

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait
 
-from cdv_lib.batch import atomic
+from cdv_lib import atomic
 from cdv_lib.batch.plan import RunSpec
 from cdv_lib.batch.kernel import kill_tree
 from cdv_lib.batch.run import KILLED, TIMEOUT, now_iso

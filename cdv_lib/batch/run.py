@@ -19,7 +19,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cdv_lib.batch import atomic, kernel
+from cdv_lib import atomic
+from cdv_lib.batch import kernel
 from cdv_lib.batch.plan import RunSpec
 
 OK, FAILED, TIMEOUT, KILLED, MISSING = "ok", "failed", "timeout", "killed", "missing"
@@ -45,12 +46,13 @@ def warm_up() -> None:
 
 @functools.cache
 def html_exporter():
-    """nbconvert HTML exporter without code: no input cells, no prompts. Image outputs
-    (matplotlib inline PNG) are embedded in the page as data URIs."""
-    from nbconvert import HTMLExporter
+    """nbconvert HTML exporter of the reports (:mod:`cdv_lib.report_export`): the
+    ``cdv_report`` template in French, no code, no prompts, parameter cells and cells tagged
+    ``remove_cell`` dropped, shared stylesheet, title block and table of contents. Image
+    outputs (matplotlib inline PNG) are embedded in the page as data URIs."""
+    from cdv_lib.report_export import report_exporter
 
-    return HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True)
+    return report_exporter()
 
 
 @functools.lru_cache(maxsize=32)

@@ -361,28 +361,20 @@ def crosstab(data, question_id: str, by: str) -> pd.DataFrame:
 
 def _independence(observed: np.ndarray, *, multiple: bool) -> dict:
     """:func:`cdv_lib.survey.crosstab.independence_test` of one groups × choices count
-    matrix (the same rules, on the array rather than on the table)."""
+    matrix, through the library's own test of a matrix when it has one."""
     import importlib
 
     X = importlib.import_module("cdv_lib.survey.crosstab")  # the module, not the function
-
-    invalid = {"chi2": np.nan, "ddl": 0, "p_value": np.nan, "valide": False}
-    if multiple:
-        return {**invalid, "note": X.NOTE_MULTIPLE}
-    if observed.shape[0] == 0:
-        return {**invalid, "note": X.NOTE_TOO_SMALL}
-    observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
-    if observed.ndim != 2 or min(observed.shape) < 2:
-        return {**invalid, "note": X.NOTE_TOO_SMALL}
-    from scipy.stats import chi2_contingency
-    from scipy.stats.contingency import expected_freq
-
-    expected = expected_freq(observed)
-    if (expected < 1).any() or (expected >= 5).mean() < 0.8:
-        return {**invalid, "note": X.NOTE_EXPECTED}
-    chi2, p_value, dof, _ = chi2_contingency(observed, correction=False)
-    return {"chi2": float(chi2), "ddl": int(dof), "p_value": float(p_value), "valide": True,
-            "note": X.NOTE_VALID}
+    if not multiple and observed.ndim == 2 and observed.shape[0] and hasattr(X, "matrix_test"):
+        return X.matrix_test(observed)
+    n_groups, n_codes = observed.shape if observed.ndim == 2 else (0, 0)
+    table = pd.DataFrame({
+        X.GROUP: np.repeat([f"g{i}" for i in range(n_groups)], n_codes).astype(object),
+        "code": [f"c{j}" for j in range(n_codes)] * n_groups,
+        "effectif": observed.ravel().astype("int64")})
+    if table.empty:
+        table = pd.DataFrame(columns=[X.GROUP, "code", "libelle", "effectif", "part", "base"])
+    return X.independence_test(table, multiple=multiple)
 
 
 def response_rates(data, name: str = "habitants") -> pd.DataFrame:
@@ -683,7 +675,7 @@ def aggregate_indicator(data, indicateur: str = "population", niveau: str = "qpv
 
 def actions_per_commune(data) -> pd.DataFrame:
     """:func:`cdv_lib.themes.sante.actions_per_commune` (with the communes) for every EPCI."""
-    from cdv_lib.themes import normalise_label
+    from cdv_lib.text import fold as normalise_label
 
     rank = _rank(data)
     actions = data.actions_sante
@@ -846,7 +838,8 @@ def participation_ladder(data) -> pd.DataFrame:
     """:func:`cdv_lib.themes.participation.participation_ladder` (ladder codes of the
     ``code`` column) for every EPCI; an EPCI with an unknown level gets the function's
     error (``attrs["errors"]``)."""
-    from cdv_lib.themes import normalise_label, participation as P
+    from cdv_lib.text import fold as normalise_label
+    from cdv_lib.themes import participation as P
 
     codes = list(data.epci[EPCI])
     ent = data.entretiens
@@ -886,7 +879,7 @@ def participation_ladder(data) -> pd.DataFrame:
 def health_distribution(data, column: str) -> pd.DataFrame:
     """:func:`cdv_lib.themes.sante.distribution` of *column* for every EPCI (spellings
     merged within each EPCI, first one met kept, as the function does for one contract)."""
-    from cdv_lib.themes import normalise_label
+    from cdv_lib.text import fold as normalise_label
     from cdv_lib.themes import sante
 
     rank = _rank(data)

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdv_lib.batch import atomic
+from cdv_lib import atomic
 
 #: Headings of results.md, in order (tests check them).
 HEADINGS = {

@@ -335,9 +335,11 @@ def typed_form(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     from cdv_lib.schemas import TABLES, typed_columns
 
     kinds = {f.name: f.kind for f in TABLES[table]}
+    defaults = {f.name: f.default for f in TABLES[table]}
     out = {}
     for name in typed_columns(table):
-        col = frame[name]
+        # an optional column of the contract the generator does not fill: its default
+        col = frame[name] if name in frame else pd.Series([defaults.get(name)] * len(frame))
         kind = kinds.get(name, "text")
         if kind == "text":
             values = col.astype(object).to_numpy(dtype=object, copy=True)

@@ -12,9 +12,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "audit",
         help="rechercher des violations du secret statistique dans des sorties",
         description=(
-            "Analyse chaque fichier HTML et Excel de DOSSIER : bases inférieures au seuil de "
-            "secret statistique et noms de la liste d'exclusion. Code 0 si rien n'est trouvé, "
-            "1 sinon, 2 si le dossier est introuvable."
+            "Analyse chaque fichier HTML et Excel de DOSSIER comme un lecteur extérieur : "
+            "relit chaque tableau et cherche à recalculer chaque case masquée (« s ») à partir "
+            "de ce qui est montré (effectifs dont la somme fait la base ou le total, part "
+            "arrondie × base, agglomération moins communes pour une même question), puis "
+            "signale les bases inférieures au seuil de secret statistique et les noms de la "
+            "liste d'exclusion. Chaque case recalculable est donnée avec son fichier, son "
+            "tableau, sa ligne, sa colonne et l'équation qui la retrouve. Code 0 si rien "
+            "n'est trouvé, 1 sinon, 2 si le dossier est introuvable."
         ),
     )
     parser.add_argument("out_dir", metavar="DOSSIER", help="dossier de sortie à analyser")
@@ -39,7 +44,9 @@ def _config(data: str | None) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cdv_lib.audit import DEFAULT_THRESHOLD, audit_dir, read_deny_list
+    from collections import Counter
+
+    from cdv_lib.audit import DEFAULT_THRESHOLD, audit_dir, output_files, read_deny_list
     from cdv_lib.paths import data_dir
 
     out_dir = Path(args.out_dir)
@@ -59,13 +66,19 @@ def run(args: argparse.Namespace) -> int:
         names += read_deny_list(path)
 
     findings = audit_dir(out_dir, threshold=threshold, deny_list=names)
-    scanned = sum(1 for p in out_dir.rglob("*")
-                  if p.suffix.lower() in {".html", ".htm", ".xlsx"} and ".tmp" not in p.name)
+    scanned = len(output_files(out_dir))
     if not findings:
-        print(f"Audit sans anomalie : {scanned} fichier(s) analysé(s), seuil {threshold}, "
-              f"{len(names)} nom(s) exclu(s).")
+        print(f"Audit sans anomalie : {scanned} fichier(s) analysé(s), aucune case masquée "
+              f"recalculable, seuil {threshold}, {len(names)} nom(s) exclu(s).")
         return 0
-    print(f"{len(findings)} anomalie(s) dans {scanned} fichier(s) analysé(s) (seuil {threshold}) :")
+    counts = Counter(f.kind for f in findings)
+    parts = [f"{counts[k]} {label}" for k, label in (
+        ("recalcul", "case(s) masquée(s) recalculable(s)"),
+        ("base", "base(s) sous le seuil"),
+        ("nom", "nom(s) de la liste d'exclusion"),
+        ("lecture", "fichier(s) illisible(s)")) if counts[k]]
+    print(f"{len(findings)} anomalie(s) dans {scanned} fichier(s) analysé(s) (seuil {threshold}) : "
+          + ", ".join(parts) + ".")
     for finding in findings:
         print("- " + finding.message())
     return 1

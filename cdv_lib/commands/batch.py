@@ -27,9 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--commune", action="append", default=[], metavar="CODE",
                         help="seulement cette commune (code INSEE, répétable ; "
                              "sans rapport d'agglomération)")
+    from cdv_lib.report.registry import reports_help
+
     parser.add_argument("--theme", action="append", default=[], metavar="NOM",
-                        help="seulement ce thème (répétable) : gouvernance, sante, "
-                             "participation, finances, fiche_commune")
+                        help="seulement ce rapport (répétable) : " + reports_help())
     parser.add_argument("--epci", default=None, metavar="CODE",
                         help="communes de cet EPCI (SIREN) prises dans la liste de référence")
     parser.add_argument("--annee", type=int, default=None,
@@ -52,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="exécuter sur un cluster Dask local (LocalCluster)")
     parser.add_argument("--no-excel", dest="excel", action="store_false",
                         help="ne pas écrire le classeur Excel des tableaux")
+    parser.add_argument("--classeurs-communes", action="store_true",
+                        help="écrire aussi le classeur Excel de chaque commune rendue "
+                             "(SORTIE/<code>/tableaux.xlsx)")
     parser.add_argument("--quiet", action="store_true",
                         help="sans barre de progression ni résumé")
     parser.set_defaults(func=run)
@@ -79,6 +83,18 @@ def run(args: argparse.Namespace) -> int:
     except (BatchError, DataError) as exc:
         print(f"Batch impossible : {exc}", file=sys.stderr)
         return 2
+    if args.excel and args.classeurs_communes:
+        from cdv_lib.batch.excel import write_commune_workbooks
+
+        try:
+            workbooks = write_commune_workbooks(args.out or DEFAULT_OUT_DIR, data=args.data,
+                                                annee=args.annee)
+        except Exception as exc:
+            print(f"Classeurs des communes impossibles ({type(exc).__name__} : {exc}).",
+                  file=sys.stderr)
+            return max(summary.exit_code, 1)
+        if not args.quiet:
+            print(f"Classeurs des communes : {len(workbooks)}")
     if not args.quiet:
         print(summary.message())
     return summary.exit_code

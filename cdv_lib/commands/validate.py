@@ -36,4 +36,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"Données valides : {directory}")
     print(summary(directory))
+    from cdv_lib.dataset import load_dataset
+    from cdv_lib.scaffold import completeness
+
+    missing = completeness(load_dataset(directory))
+    if missing:
+        print("Reste à fournir :")
+        for line in missing:
+            print("- " + line)
     return 0

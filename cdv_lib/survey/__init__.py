@@ -29,6 +29,8 @@ from cdv_lib.survey.tables import (
     text_answers,
 )
 from cdv_lib.survey.crosstab import (
+    choice_tests,
+    matrix_test,
     counts_matrix,
     crosstab,
     group_of,
@@ -44,7 +46,9 @@ __all__ = [
     "filter_survey",
     "frequencies",
     "group_of",
+    "choice_tests",
     "independence_test",
+    "matrix_test",
     "matrix_frequencies",
     "matrix_table",
     "median_level",

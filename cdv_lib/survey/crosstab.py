@@ -3,8 +3,14 @@ another single-choice question, with a chi-square test of independence when it i
 
 The chi-square is Pearson's, without continuity correction, computed on the groups ×
 choices counts after dropping groups and choices with no answer. It is reported only
-when Cochran's rule holds: every expected count ≥ 1 and at least 80 % of them ≥ 5;
-otherwise ``p_value`` is NaN and ``note`` says why, in French.
+when Cochran's rule holds: every expected count ≥ 1 and at least 80 % of them ≥ 5 (for a
+2 × 2 table: all four ≥ 5). When it does not hold and the table is 2 × 2, Fisher's exact
+test is reported instead (two-sided); otherwise ``p_value`` is NaN and ``note`` says why,
+in French.
+
+The answers to a ``multiple`` question are not exclusive, so no global test applies; each
+choice is tested on its own (groups × ticked / not ticked among the group's respondents
+to the question, same rules): :func:`choice_tests`, ``attrs["tests_par_choix"]``.
 """
 
 from __future__ import annotations
@@ -25,11 +31,21 @@ from cdv_lib.survey.tables import (
 
 GROUP = "groupe"
 NOTE_VALID = "test du khi-deux de Pearson (sans correction de continuité)"
+NOTE_FISHER = (
+    "test exact de Fisher (tableau 2 × 2 dont un effectif théorique est inférieur à 5, "
+    "khi-deux non applicable)"
+)
 NOTE_EXPECTED = (
     "effectifs théoriques insuffisants (règle de Cochran : tous ≥ 1 et au moins 80 % ≥ 5) : "
     "test non calculé"
 )
-NOTE_MULTIPLE = "question à choix multiple : réponses non exclusives, test du khi-deux non applicable"
+NOTE_MULTIPLE = (
+    "question à choix multiple : réponses non exclusives, test du khi-deux non applicable "
+    "au tableau entier (un test par réponse, cochée ou non)"
+)
+METHOD_CHI2 = "khi2"
+METHOD_FISHER = "fisher"
+TEST_COLUMNS = ["code", "libelle", "methode", "chi2", "ddl", "p_value", "valide", "note"]
 NOTE_TOO_SMALL = "moins de deux groupes ou de deux modalités avec des réponses : test non calculé"
 
 
@@ -62,7 +78,8 @@ def group_of(survey: Survey, by: str, *, where=None) -> tuple[pd.Series, list[st
     return labels, order
 
 
-def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = None, where=None) -> pd.DataFrame:
+def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = None, where=None,
+             ci: bool = False) -> pd.DataFrame:
     """Frequencies of *question_id* within each group of *by*.
 
     Parameters
@@ -72,6 +89,8 @@ def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = Non
         (``row`` = matrix row code for a ``matrice``).
     by : attribute name or id of a single-choice question.
     where : respondent selection, applied before grouping.
+    ci : add the 95 % Wilson interval of each share within its group (``ic_bas``,
+        ``ic_haut``; NaN for a census, see :mod:`cdv_lib.survey.uncertainty`).
 
     Returns
     -------
@@ -80,7 +99,10 @@ def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = Non
         ``groupe``, ``code``, ``libelle``, ``effectif``, ``part`` (share within the group),
         ``base`` (group's respondents who answered); each block ends with its ``_nr`` row.
         ``attrs["test"]`` holds :func:`independence_test` of the table;
-        ``attrs["sans_groupe"]`` the number of selected respondents without a group.
+        ``attrs["tests_par_choix"]`` (``multiple`` only) the rows of :func:`choice_tests`
+        as a list of dicts;
+        ``attrs["sans_groupe"]`` the number of selected respondents without a group;
+        with *ci*, columns ``ic_bas``, ``ic_haut`` and ``attrs["exhaustif"]``.
     """
     question = survey.question(question_id)
     _require(question, ("unique", "echelle", "multiple", "matrice"), "croisement impossible")
@@ -93,8 +115,16 @@ def crosstab(survey: Survey, question_id: str, by: str, *, row: str | None = Non
         table = _group_blocks(question, all_answers, labels, order)
     else:
         table = pd.DataFrame(columns=[GROUP, "code", "libelle", "effectif", "part", "base"])
-    table.attrs["test"] = independence_test(table, multiple=question.type == "multiple")
+    multiple = question.type == "multiple"
+    table.attrs["test"] = independence_test(table, multiple=multiple)
+    if multiple:
+        # records, not a DataFrame: pandas compares attrs when it combines frames
+        table.attrs["tests_par_choix"] = choice_tests(table).to_dict("records")
     table.attrs["sans_groupe"] = int(len(ids) - len(labels))
+    if ci:
+        from cdv_lib.survey.uncertainty import add_intervals, is_census
+
+        table = add_intervals(table, census=is_census(survey))
     return table
 
 
@@ -159,30 +189,67 @@ def pivot_crosstab(table: pd.DataFrame, *, value: str = "part") -> pd.DataFrame:
 
 
 def independence_test(table: pd.DataFrame, *, multiple: bool = False) -> dict:
-    """Chi-square test of independence on a :func:`crosstab` table.
+    """Test of independence of a :func:`crosstab` table (groups × choices).
 
     Returns
     -------
     dict
-        ``chi2`` (float), ``ddl`` (degrees of freedom, int), ``p_value`` (float),
-        ``valide`` (bool), ``note`` (French explanation). When the test is not valid,
-        ``chi2`` and ``p_value`` are NaN and ``ddl`` is 0.
+        ``methode`` (``"khi2"``, ``"fisher"`` or None), ``chi2`` (float), ``ddl``
+        (degrees of freedom, int), ``p_value`` (float), ``valide`` (bool), ``note`` (French
+        explanation). Without a test ``chi2`` and ``p_value`` are NaN and ``ddl`` is 0; for
+        Fisher's test ``chi2`` is NaN and ``ddl`` 0.
     """
-    invalid = {"chi2": np.nan, "ddl": 0, "p_value": np.nan, "valide": False}
     if multiple:
-        return {**invalid, "note": NOTE_MULTIPLE}
+        return {**_NO_TEST, "note": NOTE_MULTIPLE}
     if table.empty:
-        return {**invalid, "note": NOTE_TOO_SMALL}
-    observed = counts_matrix(table).to_numpy()
+        return {**_NO_TEST, "note": NOTE_TOO_SMALL}
+    return matrix_test(counts_matrix(table).to_numpy())
+
+
+_NO_TEST = {"methode": None, "chi2": np.nan, "ddl": 0, "p_value": np.nan, "valide": False}
+
+
+def matrix_test(observed) -> dict:
+    """The test of :func:`independence_test` on a groups × categories array of counts
+    (rows and columns without any count are dropped first)."""
+    observed = np.asarray(observed, dtype="int64")
+    if observed.ndim != 2 or observed.size == 0:
+        return {**_NO_TEST, "note": NOTE_TOO_SMALL}
     observed = observed[observed.sum(axis=1) > 0][:, observed.sum(axis=0) > 0]
     if observed.ndim != 2 or min(observed.shape) < 2:
-        return {**invalid, "note": NOTE_TOO_SMALL}
+        return {**_NO_TEST, "note": NOTE_TOO_SMALL}
     # lazy: scipy.stats is costly to import and only needed when a test is computed
-    from scipy.stats import chi2_contingency
+    from scipy.stats import chi2_contingency, fisher_exact
     from scipy.stats.contingency import expected_freq
 
     expected = expected_freq(observed)
     if (expected < 1).any() or (expected >= 5).mean() < 0.8:
-        return {**invalid, "note": NOTE_EXPECTED}
+        if observed.shape == (2, 2):
+            p_value = float(fisher_exact(observed, alternative="two-sided")[1])
+            return {"methode": METHOD_FISHER, "chi2": np.nan, "ddl": 0, "p_value": min(p_value, 1.0),
+                    "valide": True, "note": NOTE_FISHER}
+        return {**_NO_TEST, "note": NOTE_EXPECTED}
     chi2, p_value, dof, _ = chi2_contingency(observed, correction=False)
-    return {"chi2": float(chi2), "ddl": int(dof), "p_value": float(p_value), "valide": True, "note": NOTE_VALID}
+    return {"methode": METHOD_CHI2, "chi2": float(chi2), "ddl": int(dof), "p_value": float(p_value),
+            "valide": True, "note": NOTE_VALID}
+
+
+def choice_tests(table: pd.DataFrame) -> pd.DataFrame:
+    """One test of independence per choice of a :func:`crosstab` table of a ``multiple``
+    question: groups × (ticked, not ticked) among each group's respondents to the question
+    (``effectif`` and ``base - effectif``), with the rules of :func:`independence_test`.
+
+    Returns
+    -------
+    DataFrame
+        one row per choice in table order: ``code``, ``libelle``, ``methode``, ``chi2``,
+        ``ddl``, ``p_value``, ``valide``, ``note``.
+    """
+    body = table[table["code"] != NON_RESPONSE_CODE]
+    records = []
+    for code, block in body.groupby("code", sort=False):
+        ticked = block["effectif"].to_numpy("int64")
+        observed = np.column_stack([ticked, block["base"].to_numpy("int64") - ticked])
+        result = matrix_test(observed)
+        records.append({"code": code, "libelle": block["libelle"].iloc[0], **result})
+    return pd.DataFrame(records, columns=TEST_COLUMNS)

@@ -30,14 +30,17 @@ MULTIPLE_FORMATS = ("limesurvey", "forms")
 DEFAULT_SEPARATOR = ";"
 
 _TOP_KEYS = {
-    "id", "titre", "reponses", "identifiant", "envoyes", "valeurs_manquantes",
+    "id", "titre", "reponses", "identifiant", "envoyes", "exhaustif", "valeurs_manquantes",
     "attributs", "questions",
 }
+_TRUE = {"oui", "vrai", "true", "1", "o", "x"}
+_FALSE = {"non", "faux", "false", "0", "n"}
 _QUESTION_KEYS = {
     "id", "libelle", "type", "theme", "axe", "filtre", "colonne", "format",
     "separateur", "choix", "lignes",
 }
 _CHOICE_KEYS = {"code", "libelle", "colonne"}
+_ATTRIBUTE_KEYS = {"colonne", "valeurs"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ class SurveyDefinition:
     ``attributes`` maps an attribute name (``commune``, ``taille``...) to the column of the
     export holding it; attributes are the variables used for breakdowns and filters.
     ``responses_path`` is absolute (resolved against the YAML's folder).
+    ``census`` is the ``exhaustif`` flag: True when the respondents are declared to be the
+    whole population (no sampling error), False when declared a sample, None when not
+    said (then :func:`cdv_lib.survey.uncertainty.is_census` compares ``sent`` with the
+    respondents).
     """
 
     id: str
@@ -120,6 +127,10 @@ class SurveyDefinition:
     missing_values: tuple[str, ...] = ()
     attributes: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
+    #: allowed values of an attribute (``valeurs`` in the YAML), in definition order; an
+    #: attribute absent from this mapping accepts any value
+    attribute_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    census: bool | None = None
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
@@ -212,6 +223,17 @@ def definition_from_dict(
         else:
             out.add("envoyes", data.get("envoyes"), "entier ≥ 0 (questionnaires envoyés)")
 
+    census = None
+    if data.get("exhaustif") not in (None, ""):
+        flag = (_text(data.get("exhaustif")) or "").lower()
+        if flag in _TRUE:
+            census = True
+        elif flag in _FALSE:
+            census = False
+        else:
+            out.add("exhaustif", data.get("exhaustif"),
+                    "oui ou non (les répondants sont-ils toute la population interrogée ?)")
+
     missing = data.get("valeurs_manquantes", [])
     if missing is None or missing == "":
         missing = []
@@ -221,6 +243,7 @@ def definition_from_dict(
     missing_values = tuple(str(m) for m in missing)
 
     attributes: dict[str, str] = {}
+    attribute_values: dict[str, tuple[str, ...]] = {}
     raw_attrs = data.get("attributs") or {}
     if not isinstance(raw_attrs, dict):
         out.add("attributs", raw_attrs, "dictionnaire nom: {colonne: …}")
@@ -233,6 +256,13 @@ def definition_from_dict(
             out.add(f"attributs.{name}", name, "un autre nom d'attribut (réservé)")
         else:
             attributes[str(name)] = column
+            if isinstance(spec, dict):
+                for key in sorted(set(spec) - _ATTRIBUTE_KEYS):
+                    out.add(f"attributs.{name}.{key}", None, "clé connue : colonne, valeurs")
+                if "valeurs" in spec:
+                    values = _attribute_values(spec.get("valeurs"), f"attributs.{name}.valeurs", out)
+                    if values:
+                        attribute_values[str(name)] = values
 
     questions: list[Question] = []
     raw_questions = data.get("questions")
@@ -263,7 +293,29 @@ def definition_from_dict(
         missing_values=missing_values,
         attributes=attributes,
         source=source,
+        attribute_values=attribute_values,
+        census=census,
     )
+
+
+def _attribute_values(raw, where: str, out: _Collector) -> tuple[str, ...]:
+    """The ``valeurs`` list of an attribute: non-empty strings, unique once folded."""
+    if not isinstance(raw, list) or not raw or any(isinstance(v, (dict, list)) for v in raw):
+        out.add(where, raw, "liste non vide de valeurs admises, ex. [Association, Commune]")
+        return ()
+    values: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        text = _text(value)
+        if text is None:
+            out.add(where, value, "valeur admise non vide")
+            continue
+        if fold(text) in seen:
+            out.add(where, text, "valeur admise unique (casse et accents ignorés)")
+            continue
+        seen.add(fold(text))
+        values.append(text)
+    return tuple(values)
 
 
 def _question(raw, where: str, out: _Collector) -> Question | None:

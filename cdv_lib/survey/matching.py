@@ -7,26 +7,17 @@ same label comes back from LimeSurvey, Forms or a hand-edited spreadsheet as ``S
 
 from __future__ import annotations
 
-import math
-import re
-import unicodedata
 from collections.abc import Iterable
 
 import pandas as pd
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+from cdv_lib.text import fold, parse_number
+
 
 #: cell values meaning "ticked" in a LimeSurvey one-column-per-choice export
 TICKED = ("y", "oui", "1", "x")
 #: cell values meaning "not ticked" (besides empty cells and the survey's missing values)
 UNTICKED = ("n", "non", "0")
-
-
-def fold(text: object) -> str:
-    """Lower-case, accent-free, single-spaced, stripped form of *text* for comparisons."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", bare).strip().casefold()
 
 
 def is_blank(value: object) -> bool:
@@ -39,35 +30,6 @@ def is_blank(value: object) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-
-def parse_number(text: object) -> float | None:
-    """Parse a number written the French or the English way.
-
-    ``12,5`` ``12.5`` ``1 234`` ``5 760 000`` ``5.760.000,00`` ``1,234.5`` ``-3`` → float;
-    anything else (including NaN and infinities) → ``None``.
-    """
-    if text is None:
-        return None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text) if math.isfinite(text) else None
-    s = _SPACES.sub("", str(text)).replace("\u2212", "-")
-    if not s:
-        return None
-    if "," in s and "." in s:
-        if s.rfind(",") > s.rfind("."):
-            s = s.replace(".", "").replace(",", ".")
-        else:
-            s = s.replace(",", "")
-    elif s.count(",") > 1:
-        s = s.replace(",", "")
-    elif "," in s:
-        s = s.replace(",", ".")
-    elif s.count(".") > 1:
-        s = s.replace(".", "")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
-        return None
-    return float(s)
 
 
 def number_text(value: float) -> str:

@@ -45,7 +45,8 @@ class Survey:
     definition : SurveyDefinition
     respondents : DataFrame
         ``respondent_id`` then one column per attribute of the definition (strings,
-        missing = NA), one row per respondent, in file order.
+        missing = NA; an attribute with declared ``valeurs`` holds the declared spelling),
+        one row per respondent, in file order.
     answers : DataFrame
         long form: ``respondent_id``, ``question_id``, ``row``, ``value`` (strings).
     """
@@ -70,7 +71,8 @@ def load_survey(yaml_path: str | Path) -> Survey:
     ------
     DataError
         with every problem found: a column named in the definition absent from the file,
-        an empty or duplicate respondent id, a code or label not in the definition, a
+        an empty or duplicate respondent id, a code or label not in the definition, an
+        attribute value outside its declared ``valeurs``, a
         scale value out of range, a non-numeric answer to a numeric question...
     """
     definition = load_definition(yaml_path)
@@ -83,6 +85,10 @@ def read_responses(path: str | Path, *, file_label: str | None = None) -> pd.Dat
     (header = 1, first data row = 2)."""
     path = Path(path)
     label = file_label or path.name
+    if not path.is_file():
+        raise DataError([Problem(label, None, None, str(path),
+                                 "le fichier de réponses nommé par « reponses » dans la définition "
+                                 "(absent)")])
     try:
         from cdv_lib.readers import read_table
     except ImportError:
@@ -154,6 +160,8 @@ def normalize_responses(
 
     id_col = need(definition.id_column, "identifiant du répondant")
     attr_cols = {name: need(col, f"attribut « {name} »") for name, col in definition.attributes.items()}
+    allowed_attrs = {name: {fold(v): v for v in values}
+                     for name, values in getattr(definition, "attribute_values", {}).items()}
 
     plans = []
     for q in definition.questions:
@@ -186,7 +194,19 @@ def normalize_responses(
         record = {RESPONDENT_ID: rid}
         for name, col in attr_cols.items():
             value = cell(row, col)
-            record[name] = None if is_missing(value) else str(value).strip()
+            if is_missing(value):
+                record[name] = None
+            elif name in allowed_attrs:
+                canonical = allowed_attrs[name].get(fold(value))
+                if canonical is None:
+                    problems.append(Problem(
+                        file_label, rownum, definition.attributes[name], value,
+                        f"une valeur admise de l'attribut « {name} » ("
+                        + ", ".join(definition.attribute_values[name])
+                        + f" ; liste « valeurs » de {yaml_name})"))
+                record[name] = canonical
+            else:
+                record[name] = str(value).strip()
         respondents.append(record)
 
         for q, matcher, cols in plans:
@@ -239,6 +259,13 @@ def normalize_responses(
                     else:
                         answers.append((rid, q.id, row_code, code))
 
+    sent = definition.sent
+    if definition.census and sent is not None and sent != len(respondents) and not problems:
+        problems.append(Problem(
+            yaml_name, None, "exhaustif", "oui",
+            f"« exhaustif: oui » seulement si tous les questionnaires envoyés ont une réponse "
+            f"(envoyes = {sent}, réponses dans {file_label} : {len(respondents)})",
+        ))
     if problems:
         raise DataError(problems)
     attr_names = list(definition.attributes)

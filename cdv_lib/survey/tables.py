@@ -98,7 +98,8 @@ def _require(question: Question, types: Sequence[str], hint: str) -> None:
 
 # --- one-dimensional tables --------------------------------------------------------------
 
-def frequencies(survey: Survey, question_id: str, *, row: str | None = None, where=None) -> pd.DataFrame:
+def frequencies(survey: Survey, question_id: str, *, row: str | None = None, where=None,
+                ci: bool = False) -> pd.DataFrame:
     """Tri à plat of a choice question.
 
     Parameters
@@ -107,6 +108,8 @@ def frequencies(survey: Survey, question_id: str, *, row: str | None = None, whe
     question_id : a ``unique``, ``echelle``, ``multiple`` or ``matrice`` question.
     row : for a ``matrice``, the code of the matrix row to count (required).
     where : respondent selection (module docstring).
+    ci : add the 95 % Wilson interval of each share (``ic_bas``, ``ic_haut``, NaN for a
+        census: see :mod:`cdv_lib.survey.uncertainty`); ``attrs["exhaustif"]`` says which.
 
     Returns
     -------
@@ -114,7 +117,8 @@ def frequencies(survey: Survey, question_id: str, *, row: str | None = None, whe
         one row per choice in definition order, then the ``_nr`` row:
         ``code`` (str), ``libelle`` (str), ``effectif`` (int), ``part`` (float 0..1 of
         ``base``, NaN on the ``_nr`` row and when ``base`` is 0), ``base`` (int, same on
-        every row: respondents who answered).
+        every row: respondents who answered); with *ci*, ``ic_bas`` and ``ic_haut``
+        (float 0..1).
     """
     question = survey.question(question_id)
     _require(question, ("unique", "echelle", "multiple", "matrice"),
@@ -126,7 +130,14 @@ def frequencies(survey: Survey, question_id: str, *, row: str | None = None, whe
     elif row not in (None, ""):
         raise ValueError(f"question « {question.id} » : row ne vaut que pour une matrice")
     ids = selected_ids(survey, where)
-    return _frequency_block(question, _question_answers(survey, question, ids, row or ""), len(ids))
+    table = _frequency_block(question, _question_answers(survey, question, ids, row or ""), len(ids))
+    return _with_intervals(survey, table) if ci else table
+
+
+def _with_intervals(survey: Survey, table: pd.DataFrame) -> pd.DataFrame:
+    from cdv_lib.survey.uncertainty import add_intervals, is_census
+
+    return add_intervals(table, census=is_census(survey))
 
 
 def _frequency_block(question: Question, answers: pd.DataFrame, n_selected: int) -> pd.DataFrame:
@@ -172,8 +183,9 @@ def median_level(survey: Survey, question_id: str, *, row: str | None = None, wh
 
 # --- grids ---------------------------------------------------------------------------------
 
-def matrix_frequencies(survey: Survey, question_id: str, *, where=None) -> pd.DataFrame:
-    """Long frequency table of a ``matrice``: one :func:`frequencies` block per matrix row.
+def matrix_frequencies(survey: Survey, question_id: str, *, where=None, ci: bool = False) -> pd.DataFrame:
+    """Long frequency table of a ``matrice``: one :func:`frequencies` block per matrix row
+    (*ci*: with the intervals of :func:`frequencies`).
 
     Returns
     -------
@@ -190,7 +202,8 @@ def matrix_frequencies(survey: Survey, question_id: str, *, where=None) -> pd.Da
         block.insert(0, "ligne_libelle", mrow.label)
         block.insert(0, "ligne", mrow.code)
         blocks.append(block)
-    return pd.concat(blocks, ignore_index=True)
+    table = pd.concat(blocks, ignore_index=True)
+    return _with_intervals(survey, table) if ci else table
 
 
 def matrix_table(survey: Survey, question_id: str, *, where=None, value: str = "part") -> pd.DataFrame:

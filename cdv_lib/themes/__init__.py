@@ -11,7 +11,7 @@ Conventions shared by every theme
   numerator in ``n``. Rounding and ``42,1 %`` are the display's job.
 * INSEE markers ``s`` / ``nd`` travel in a ``marqueur`` column next to a NaN ``valeur``;
   they never become 0.
-* category labels are compared with :func:`normalise_label` (case, accents and surrounding
+* category labels are compared with :func:`cdv_lib.text.fold` (case, accents and surrounding
   spaces ignored), so ``Santé``, ``sante`` and ``SANTE `` are the same theme.
 
 This package module holds the few helpers the theme modules share.
@@ -19,29 +19,15 @@ This package module holds the few helpers the theme modules share.
 
 from __future__ import annotations
 
-import unicodedata
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NonSummableError", "normalise_label", "share_table"]
+__all__ = ["NonSummableError", "share_table"]
 
 
 class NonSummableError(ValueError):
     """Raised when asked to add or average an indicator that is a rate, median or mean."""
-
-
-def normalise_label(value: object) -> str:
-    """Return *value* lower-cased, without accents, with inner spaces collapsed.
-
-    ``None``/NA gives ``""``. Used to compare category labels typed by people
-    (``"Santé"`` == ``"sante"`` == ``" SANTE"``).
-    """
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    text = unicodedata.normalize("NFKD", str(value))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().split())
 
 
 def share_table(counts: pd.Series, base: int | float, *, name: str) -> pd.DataFrame:

@@ -69,22 +69,22 @@ class AmiRules:
 
 
 def _number(raw: dict, key: str, problems: list[Problem], *, low: float, high: float | None,
-            expected: str) -> float | None:
+            expected: str, label: str) -> float | None:
     if key not in raw:
-        problems.append(Problem(RULES_FILE, None, key, None, f"clé « {key} » obligatoire"))
+        problems.append(Problem(label, None, key, None, f"clé « {key} » obligatoire"))
         return None
     value = raw[key]
     ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = value >= low and (high is None or value <= high)
     if not ok:
-        problems.append(Problem(RULES_FILE, None, key, value, expected))
+        problems.append(Problem(label, None, key, value, expected))
         return None
     return float(value)
 
 
 def load_rules(raw: dict) -> AmiRules:
-    """Validate the AMI rules read from ``ami_regles.yaml``.
+    """The AMI rules read from ``ami_regles.yaml``, validated by :func:`parse_rules`.
 
     Parameters
     ----------
@@ -103,65 +103,75 @@ def load_rules(raw: dict) -> AmiRules:
     DataError
         Listing every problem (unknown key, missing key, value out of range...).
     """
+    rules, problems = parse_rules(raw)
+    if problems:
+        raise DataError(problems)
+    return rules
+
+
+def parse_rules(raw: object, label: str = RULES_FILE) -> tuple[AmiRules | None, list[Problem]]:
+    """The one validation of the AMI rules (:func:`load_rules`, ``cdv validate``): the
+    rules and every problem found, the rules being ``None`` when there is any problem.
+    *label* names the file in the problems."""
     problems: list[Problem] = []
     if not isinstance(raw, dict):
-        raise DataError([Problem(RULES_FILE, None, None, type(raw).__name__,
-                                 "un dictionnaire de règles (enveloppe_annuelle, taux_base, "
-                                 "plafond, criteres)")])
+        return None, [Problem(label, None, None, type(raw).__name__,
+                              "un dictionnaire de règles (enveloppe_annuelle, taux_base, "
+                              "plafond, criteres)")]
     known = {"enveloppe_annuelle", "taux_base", "plafond", "criteres"}
     for key in raw:
         if key not in known:
-            problems.append(Problem(RULES_FILE, None, str(key), None,
+            problems.append(Problem(label, None, str(key), None,
                                     "une des clés " + ", ".join(sorted(known))))
     envelope = _number(raw, "enveloppe_annuelle", problems, low=0, high=None,
-                       expected="un montant positif en euros")
+                       expected="un montant positif en euros", label=label)
     if envelope == 0:
-        problems.append(Problem(RULES_FILE, None, "enveloppe_annuelle", 0,
+        problems.append(Problem(label, None, "enveloppe_annuelle", 0,
                                 "un montant strictement positif"))
     base = _number(raw, "taux_base", problems, low=0, high=1,
-                   expected="un taux entre 0 et 1 (0.50 pour 50 %)")
+                   expected="un taux entre 0 et 1 (0.50 pour 50 %)", label=label)
     cap = _number(raw, "plafond", problems, low=0, high=1,
-                  expected="un taux entre 0 et 1 (0.80 pour 80 %)")
+                  expected="un taux entre 0 et 1 (0.80 pour 80 %)", label=label)
     if base is not None and cap is not None and cap < base:
-        problems.append(Problem(RULES_FILE, None, "plafond", cap,
+        problems.append(Problem(label, None, "plafond", cap,
                                 f"un plafond au moins égal au taux de base ({base})"))
     criteria: list[Criterion] = []
     raw_criteria = raw.get("criteres", [])
     if not isinstance(raw_criteria, list):
-        problems.append(Problem(RULES_FILE, None, "criteres", raw_criteria,
+        problems.append(Problem(label, None, "criteres", raw_criteria,
                                 "une liste de critères {id, libelle, bonus}"))
         raw_criteria = []
     seen: set[str] = set()
     for i, item in enumerate(raw_criteria, start=1):
         where = f"criteres[{i}]"
         if not isinstance(item, dict):
-            problems.append(Problem(RULES_FILE, None, where, item,
+            problems.append(Problem(label, None, where, item,
                                     "un critère {id, libelle, bonus}"))
             continue
         cid = item.get("id")
         label = item.get("libelle")
         if not isinstance(cid, str) or not cid.strip():
-            problems.append(Problem(RULES_FILE, None, f"{where}.id", cid,
+            problems.append(Problem(label, None, f"{where}.id", cid,
                                     "un identifiant non vide"))
             cid = None
         elif cid.strip() in seen:
-            problems.append(Problem(RULES_FILE, None, f"{where}.id", cid,
+            problems.append(Problem(label, None, f"{where}.id", cid,
                                     "un identifiant unique"))
         if not isinstance(label, str) or not label.strip():
-            problems.append(Problem(RULES_FILE, None, f"{where}.libelle", label,
+            problems.append(Problem(label, None, f"{where}.libelle", label,
                                     "un libellé non vide"))
         bonus = item.get("bonus")
         if (not isinstance(bonus, Real) or isinstance(bonus, bool)
                 or not math.isfinite(bonus) or not 0 <= bonus <= 1):
-            problems.append(Problem(RULES_FILE, None, f"{where}.bonus", bonus,
+            problems.append(Problem(label, None, f"{where}.bonus", bonus,
                                     "un bonus entre 0 et 1 (0.10 pour 10 points)"))
             bonus = None
         if cid is not None and isinstance(label, str) and label.strip() and bonus is not None:
             seen.add(cid.strip())
             criteria.append(Criterion(cid.strip(), label.strip(), float(bonus)))
     if problems:
-        raise DataError(problems)
-    return AmiRules(envelope, base, cap, tuple(criteria))
+        return None, problems
+    return AmiRules(envelope, base, cap, tuple(criteria)), []
 
 
 def _pct(rate: Decimal | float) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdv_lib import columns as C
-from cdv_lib.themes import normalise_label
+from cdv_lib.text import fold_series
 
 __all__ = [
     "GROUPINGS",
@@ -131,17 +131,9 @@ def evolution(prog: pd.DataFrame, start: int, end: int, *,
     return last / first - 1 if first else float("nan")
 
 
-def _normalised(labels: pd.Series) -> pd.Series:
-    """:func:`normalise_label` of each value, computed once per distinct value."""
-    codes, uniques = pd.factorize(labels, use_na_sentinel=True)
-    table = np.array([normalise_label(v) for v in uniques] + [normalise_label(None)],
-                     dtype=object)
-    return pd.Series(table[codes], index=labels.index, dtype=object)
-
-
 def is_health(thematique: pd.Series) -> pd.Series:
     """True where the theme is health (``Santé``, ``sante``, ``SANTÉ``…)."""
-    return _normalised(thematique).eq(HEALTH_THEME).astype(bool)
+    return fold_series(thematique).eq(HEALTH_THEME).astype(bool)
 
 
 def health_share(prog: pd.DataFrame, *, commune: str | None = None) -> pd.DataFrame:
@@ -289,8 +281,8 @@ def consistency_checks(prog: pd.DataFrame) -> pd.DataFrame:
                                    f"{_euros(abs(summed - expected))}."))
 
     per_file = per_file.reset_index()
-    per_file["_sig"] = (_normalised(per_file[C.PORTEUR]) + "\x1f"
-                        + _normalised(per_file[C.INTITULE]) + "\x1f"
+    per_file["_sig"] = (fold_series(per_file[C.PORTEUR]) + "\x1f"
+                        + fold_series(per_file[C.INTITULE]) + "\x1f"
                         + per_file["montant"].round(2).astype(str))
     per_file["_number"] = per_file[C.NUMERO_DOSSIER].astype(str)
     sizes = per_file.groupby([C.ANNEE, "_sig"], sort=False)["_number"].transform("nunique")

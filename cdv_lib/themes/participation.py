@@ -23,7 +23,8 @@ import pandas as pd
 
 from cdv_lib import columns as C
 from cdv_lib.survey import Survey
-from cdv_lib.themes import normalise_label, share_table
+from cdv_lib.text import fold
+from cdv_lib.themes import share_table
 from cdv_lib.themes.gouvernance import question_table
 
 __all__ = [
@@ -48,7 +49,7 @@ PSEUDO_PREFIXES = ("P", "PS", "Pseudo-", "Entretien anonyme ")
 
 
 def _ladder_key(value: object) -> str:
-    return normalise_label(value).replace("-", "").replace(" ", "")
+    return fold(value).replace("-", "").replace(" ", "")
 
 
 _LADDER_BY_KEY = {_ladder_key(level): level for level in LADDER}
@@ -196,11 +197,11 @@ def participation_ladder(entretiens: pd.DataFrame, *, column: str | None = None,
         if column not in entretiens.columns:
             raise ValueError(f"Entretiens : colonne « {column} » absente.")
         raw = entretiens[column]
-        mapped = raw.map(lambda v: _ladder_key(v) if normalise_label(v) else None)
+        mapped = raw.map(lambda v: _ladder_key(v) if fold(v) else None)
         source = f"colonne « {column} »"
     else:
-        norm_prefix = normalise_label(prefix)
-        codes = entretiens[C.CODE].map(normalise_label)
+        norm_prefix = fold(prefix)
+        codes = entretiens[C.CODE].map(fold)
         raw = entretiens[C.CODE]
         mapped = codes.map(lambda c: _ladder_key(c[len(norm_prefix):])
                            if c.startswith(norm_prefix) else None)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cdv_lib import columns as C
-from cdv_lib.themes import normalise_label, share_table
+from cdv_lib.text import fold
+from cdv_lib.themes import share_table
 
 __all__ = ["STATUSES", "STATUS_DTYPE", "engagements", "indicators_long", "share_realised",
            "status_counts"]
@@ -14,11 +15,11 @@ __all__ = ["STATUSES", "STATUS_DTYPE", "engagements", "indicators_long", "share_
 #: Statuses of the contract, from the most to the least advanced.
 STATUSES = ["réalisé", "partiellement réalisé", "en cours", "non engagé"]
 STATUS_DTYPE = pd.CategoricalDtype(STATUSES, ordered=True)
-_BY_KEY = {normalise_label(s): s for s in STATUSES}
+_BY_KEY = {fold(s): s for s in STATUSES}
 
 
 def _status(perr: pd.DataFrame) -> pd.Categorical:
-    keys = perr[C.STATUT].map(normalise_label)
+    keys = perr[C.STATUT].map(fold)
     unknown = sorted({str(v) for v, k in zip(perr[C.STATUT], keys) if k not in _BY_KEY})
     if unknown:
         raise ValueError("Statut(s) PERR inconnu(s) : " + ", ".join(f"« {u} »" for u in unknown)

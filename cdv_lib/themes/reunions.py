@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from cdv_lib.themes import normalise_label
+from cdv_lib.text import fold
 
 __all__ = ["BY", "meeting_counts", "find_meetings"]
 
@@ -36,7 +36,7 @@ def meeting_counts(reunions: pd.DataFrame, by: str | Sequence[str] = BY) -> pd.D
         ``heures`` (float, sum of ``duree_heures``).
     """
     by = [by] if isinstance(by, str) else list(by)
-    keys = pd.DataFrame({f"_key{i}": reunions[col].map(normalise_label)
+    keys = pd.DataFrame({f"_key{i}": reunions[col].map(fold)
                          for i, col in enumerate(by)}, index=reunions.index)
     values = pd.DataFrame({
         "elus": pd.to_numeric(reunions["elus"]).fillna(0).astype("int64"),
@@ -82,5 +82,5 @@ def find_meetings(counts: pd.DataFrame, **labels: str) -> pd.DataFrame:
     """
     keep = pd.Series(True, index=counts.index)
     for col, wanted in labels.items():
-        keep &= counts[col].map(normalise_label) == normalise_label(wanted)
+        keep &= counts[col].map(fold) == fold(wanted)
     return counts[keep]

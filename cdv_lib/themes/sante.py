@@ -14,7 +14,8 @@ import pandas as pd
 
 from cdv_lib import columns as C
 from cdv_lib.survey import Survey
-from cdv_lib.themes import finances, normalise_label
+from cdv_lib.text import fold
+from cdv_lib.themes import finances
 from cdv_lib.themes.gouvernance import cooperation_grid, cooperation_long
 from cdv_lib.themes.territoire import LEVEL_DTYPE
 
@@ -59,12 +60,12 @@ def _values(cell: object, multi: bool) -> list[str]:
 def _canonical(labels: list[str], column: str) -> dict[str, str]:
     """First spelling met of each label (case/accents ignored); known durations fixed."""
     if column == C.DUREE:
-        fixed = {normalise_label(d): d for d in DURATIONS}
+        fixed = {fold(d): d for d in DURATIONS}
     else:
         fixed = {}
     out = {}
     for label in labels:
-        key = normalise_label(label)
+        key = fold(label)
         out.setdefault(key, fixed.get(key, label))
     return out
 
@@ -100,15 +101,15 @@ def distribution(actions: pd.DataFrame, column: str = C.THEMATIQUE, *,
     canon = _canonical([v for vs in lists for v in vs], column)
     counts: dict[str, int] = {}
     for vs in lists:
-        for label in dict.fromkeys(canon[normalise_label(v)] for v in vs):
+        for label in dict.fromkeys(canon[fold(v)] for v in vs):
             counts[label] = counts.get(label, 0) + 1
     base = sum(1 for vs in lists if vs)
     missing = len(lists) - base
     if column == C.DUREE:
         order = [d for d in DURATIONS if d in counts] + sorted(
-            (k for k in counts if k not in DURATIONS), key=normalise_label)
+            (k for k in counts if k not in DURATIONS), key=fold)
     else:
-        order = sorted(counts, key=lambda k: (-counts[k], normalise_label(k)))
+        order = sorted(counts, key=lambda k: (-counts[k], fold(k)))
     rows = [(k, counts[k], base, counts[k] / base if base else np.nan) for k in order]
     if missing:
         rows.append((NOT_GIVEN, missing, base, np.nan))
@@ -156,7 +157,7 @@ def _stacked_distribution(values: pd.Series, codes: np.ndarray, column: str) -> 
     A single pass rather than a pandas groupby: the per-contract reports call this on a
     few hundred rows, where a groupby's fixed cost outweighs the work."""
     multi = column == C.PUBLIC
-    fixed = {normalise_label(d): d for d in DURATIONS} if column == C.DUREE else {}
+    fixed = {fold(d): d for d in DURATIONS} if column == C.DUREE else {}
     parsed: dict[object, list[tuple[str, str]]] = {}  # distinct cell → its labels
     canon: dict[str, dict[str, str]] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -169,7 +170,7 @@ def _stacked_distribution(values: pd.Series, codes: np.ndarray, column: str) -> 
         if labels is None:  # one (key, first spelling) per normalised label of the cell
             labels = {}
             for v in _values(cell, multi):
-                labels.setdefault(normalise_label(v), v)
+                labels.setdefault(fold(v), v)
             parsed[key_cell] = labels = list(labels.items())
         spelling = canon.setdefault(code, {})
         n = counts.setdefault(code, {})
@@ -180,7 +181,7 @@ def _stacked_distribution(values: pd.Series, codes: np.ndarray, column: str) -> 
         for key, label in labels:
             spelling.setdefault(key, fixed.get(key, label))
             n[key] = n.get(key, 0) + 1
-    rank = {normalise_label(d): i for i, d in enumerate(DURATIONS)}
+    rank = {fold(d): i for i, d in enumerate(DURATIONS)}
     rows = []
     for code in sorted(counts):
         n, b, spelling = counts[code], base.get(code, 0), canon[code]
@@ -219,7 +220,7 @@ def actions_per_commune(actions: pd.DataFrame, *, annee: int | None = None,
         *communes*, every commune of the table is listed (0 when none).
     """
     data = _select(actions, None, annee)
-    duree = data[C.DUREE].map(normalise_label)
+    duree = data[C.DUREE].map(fold)
     frame = pd.DataFrame({C.COMMUNE: data[C.COMMUNE].astype(str).to_numpy(),
                           "ponct": (duree == "ponctuelle").to_numpy(),
                           "peren": (duree == "perenne").to_numpy()})

@@ -1,160 +1,28 @@
-"""Fidelity to the 2022 report: every printed figure recomputed from the data.
-
-For each row of ``reference/published_figures.csv`` (146 figures printed by the CALL's 2022
-evaluation report) the workbench computes the same figure from the data directory through
-the library (survey engine, themes, :func:`cdv_lib.dataset.load_dataset`) and compares:
-
-* ``reproduit``: equal at the printed precision;
-* ``expliqué``: not equal, or not computable from the data, and the committed file
-  ``reference/fidelity_explanations.csv`` (``id;raison``) gives the reason (a report
-  inconsistency, a population vintage, a fact no input carries);
-* ``échec``: anything else.
-
-Comparison rules (:func:`compare`)
-----------------------------------
-* a percentage is computed as a share (0..1) and compared as ``share × 100``;
-* the computed value is rounded **half up** to the number of decimals printed
-  (``42.1`` → 1 decimal, ``80`` → 0): 9/16 = 56,25 % matches a printed ``56.3``;
-* a figure the report gives as approximate (note starting with ``about`` or ``near``:
-  « près de 3 900 000 ») is compared at the place of its last non-zero digit
-  (3 918 264 → 3 900 000);
-* a figure given as a lower bound (note ``more than``: « plus de 60 % ») matches any
-  larger computed value;
-* when rounding does not match but truncation does (0,477 → 47 printed), the comparison
-  says ``arrondi inférieur``: the row still needs an explanation to be ``expliqué``.
-
-Computations are exact: shares are kept as fractions of counts and turned into
-:class:`~decimal.Decimal` only for the comparison.
-"""
+"""The recipes of the 2022 evaluation report of the CA de Lens-Liévin: how each figure it
+prints is computed from the data (``reference/published_figures.csv``). Commune and
+territory codes here are those of that report; the engine (:mod:`cdv_lib.fidelity.engine`)
+knows none of them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
 
 from cdv_lib import columns as C
-from cdv_lib.dataset import Dataset, load_dataset
-from cdv_lib.paths import REFERENCE_DIR
-from cdv_lib.readers import read_table
+from cdv_lib.dataset import Dataset
+from cdv_lib.fidelity.engine import Computed
 from cdv_lib.survey import NON_RESPONSE_CODE, frequencies, response_rate
-from cdv_lib.survey.matching import fold
+from cdv_lib.text import fold
 from cdv_lib.themes import (
     finances, gouvernance, participation, perr, reunions, sante, territoire,
 )
 from cdv_lib.themes.ami import load_rules
 
-__all__ = [
-    "EXPLAINED",
-    "FAILED",
-    "REPRODUCED",
-    "Computed",
-    "compare",
-    "fidelity_table",
-    "load_explanations",
-    "load_published",
-    "printed_decimals",
-    "summary",
-]
 
-REPRODUCED = "reproduit"
-EXPLAINED = "expliqué"
-FAILED = "échec"
-STATUSES = (REPRODUCED, EXPLAINED, FAILED)
-
-# outcomes of compare()
-EQUAL = "égal"
-ROUNDED_DOWN = "arrondi inférieur"
-DIFFERENT = "écart"
-NOT_COMPUTED = "non calculé"
-
-PUBLISHED_FILE = "published_figures.csv"
-EXPLANATIONS_FILE = "fidelity_explanations.csv"
-TABLE_COLUMNS = ["id", "theme", "libelle", "publie", "calcule", "unite", "base_n",
-                 "comparaison", "statut", "detail", "raison"]
-
-
-# --------------------------------------------------------------------------- comparison
-def printed_decimals(printed: str) -> int:
-    """Number of decimals of a printed figure as written in the reference file
-    (``"42.1"`` → 1, ``"80"`` → 0, ``"-20"`` → 0)."""
-    text = str(printed).strip().replace(",", ".")
-    return len(text.split(".", 1)[1]) if "." in text else 0
-
-
-def _to_decimal(value) -> Decimal:
-    if isinstance(value, Fraction):
-        return Decimal(value.numerator) / Decimal(value.denominator)
-    if isinstance(value, float):
-        return Decimal(repr(float(value)))
-    return Decimal(str(value))
-
-
-def _quantum(printed: str, note: str) -> Decimal:
-    note = (note or "").strip().lower()
-    if note.startswith(("about", "near")):
-        digits = str(printed).strip().lstrip("-").split(".")[0]
-        zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
-        return Decimal(10) ** zeros
-    return Decimal(1).scaleb(-printed_decimals(printed))
-
-
-def compare(printed: str, computed, *, unit: str = "count", note: str = "") -> str:
-    """Compare a printed figure with a computed value.
-
-    Parameters
-    ----------
-    printed : str
-        The figure as written in ``published_figures.csv`` (``"42.1"``, ``"3900000"``).
-    computed : float, int, Fraction or Decimal
-        The computed value; for ``unit == "percent"`` a share in 0..1.
-    unit : str
-        ``percent`` (compared as ``share × 100``) or any other unit (compared as is).
-    note : str
-        The row's note: ``about…``/``near…`` (approximate figure) or ``more than…``
-        (lower bound) change the rule (module docstring).
-
-    Returns
-    -------
-    str
-        ``"égal"``, ``"arrondi inférieur"`` (truncation matches, rounding does not) or
-        ``"écart"``.
-    """
-    try:
-        pub = Decimal(str(printed).strip().replace(",", "."))
-    except InvalidOperation as exc:
-        raise ValueError(f"chiffre publié illisible : « {printed} »") from exc
-    value = _to_decimal(computed)
-    if unit == "percent":
-        value *= 100
-    quantum = _quantum(printed, note)
-    rounded = (value / quantum).quantize(Decimal(1), rounding=ROUND_HALF_UP) * quantum
-    if (note or "").strip().lower().startswith("more than"):
-        return EQUAL if rounded > pub else DIFFERENT
-    if rounded == pub:
-        return EQUAL
-    truncated = (value / quantum).quantize(Decimal(1), rounding=ROUND_DOWN) * quantum
-    return ROUNDED_DOWN if truncated == pub else DIFFERENT
-
-
-# --------------------------------------------------------------------------- computations
-@dataclass(frozen=True)
-class Computed:
-    """A figure computed from the data: ``value`` (a share in 0..1 for percentages, a
-    :class:`~fractions.Fraction` when exact), its ``base`` when it is a share, and
-    ``detail``, a French description of how it was obtained."""
-
-    value: object
-    base: int | None = None
-    detail: str = ""
-
-
-class _Context:
+class Context:
     """What the computations read, loaded once."""
 
     def __init__(self, ds: Dataset):
@@ -183,7 +51,7 @@ class _Context:
         return reunions.meeting_counts(self.ds.reunions, ("instance", "groupe"))
 
 
-def _meetings(ctx: _Context, instance: str, groupe: str | None = None) -> pd.DataFrame:
+def _meetings(ctx: Context, instance: str, groupe: str | None = None) -> pd.DataFrame:
     """Counts of :func:`cdv_lib.themes.reunions.meeting_counts` for one kind of meeting
     (every working group when *groupe* is None)."""
     if ctx.ds.reunions.empty:
@@ -193,7 +61,7 @@ def _meetings(ctx: _Context, instance: str, groupe: str | None = None) -> pd.Dat
     return reunions.find_meetings(ctx.meetings, **labels)
 
 
-def _key(ctx: _Context, cle: str) -> Computed:
+def _key(ctx: Context, cle: str) -> Computed:
     row = ctx.key_figures.loc[cle]
     base = None if pd.isna(row["base_n"]) else int(row["base_n"])
     return Computed(row["valeur"], base, f"territoire.key_figures : {cle}")
@@ -202,7 +70,7 @@ def _key(ctx: _Context, cle: str) -> Computed:
 _DEFAULT_CODES = {"departement": "62", "region": "32", "france": "FR"}
 
 
-def _indicator(ctx: _Context, niveau: str, indicateur: str, annee: int | None = None,
+def _indicator(ctx: Context, niveau: str, indicateur: str, annee: int | None = None,
                code: str | None = None) -> Computed:
     if code is None:
         code = ctx.ds.config.get("code_epci") if niveau == "epci" else _DEFAULT_CODES[niveau]
@@ -218,7 +86,7 @@ def _indicator(ctx: _Context, niveau: str, indicateur: str, annee: int | None = 
                     f"{code} {rows[C.ANNEE].iloc[0]}")
 
 
-def _share(ctx: _Context, survey_name: str, question_id: str, choice: str, *,
+def _share(ctx: Context, survey_name: str, question_id: str, choice: str, *,
            row: str | None = None, of_all: bool = False) -> Computed:
     """Share of the respondents of *survey_name* who gave *choice* (code or label) to
     *question_id*; ``of_all`` counts non-respondents in the base, as the report
@@ -239,7 +107,7 @@ def _share(ctx: _Context, survey_name: str, question_id: str, choice: str, *,
                     f"({how} ; {nr} non-réponse{'s' if nr > 1 else ''})")
 
 
-def _cooperation(ctx: _Context, partner: str, level: str) -> Computed:
+def _cooperation(ctx: Context, partner: str, level: str) -> Computed:
     long = gouvernance.cooperation_long(ctx.survey("associations"), "grille_cooperation")
     hit = long[(long["code"] == partner) & (long["niveau"].astype(str).map(fold) == fold(level))]
     if len(hit) != 1:
@@ -249,7 +117,7 @@ def _cooperation(ctx: _Context, partner: str, level: str) -> Computed:
                     f"gouvernance.cooperation_long : {partner} × {level} = {n}/{base}")
 
 
-def _rate(ctx: _Context, survey_name: str, what: str) -> Computed:
+def _rate(ctx: Context, survey_name: str, what: str) -> Computed:
     rate = response_rate(ctx.survey(survey_name))
     if what == "taux":
         return Computed(Fraction(rate["reponses"], rate["envoyes"]), rate["envoyes"],
@@ -257,38 +125,38 @@ def _rate(ctx: _Context, survey_name: str, what: str) -> Computed:
     return Computed(rate[what], None, f"{survey_name} : {what}")
 
 
-def _health_programmation(ctx: _Context, year: int, what: str) -> Computed:
+def _health_programmation(ctx: Context, year: int, what: str) -> Computed:
     row = ctx.health.loc[year]
     return Computed(row[what], None, f"sante.health_programming {year} : {what}")
 
 
-def _public_share(ctx: _Context, public: str) -> Computed:
+def _public_share(ctx: Context, public: str) -> Computed:
     table = sante.distribution(ctx.ds.actions_sante, C.PUBLIC, annee=2021)
     hit = table[table[C.PUBLIC].map(fold) == fold(public)]
     n, base = int(hit["n"].iloc[0]), int(hit["base_n"].iloc[0])
     return Computed(Fraction(n, base), base, f"sante.distribution(public, 2021) : {n}/{base}")
 
 
-def _actions_2021(ctx: _Context) -> Computed:
+def _actions_2021(ctx: Context) -> Computed:
     per = sante.actions_per_commune(ctx.ds.actions_sante, annee=2021)
     return Computed(int(per["base_n"].iloc[0]), None,
                     f"sante.actions_per_commune(2021) : {len(per)} communes")
 
 
-def _ami(ctx: _Context):
+def _ami(ctx: Context):
     if ctx.ds.ami_rules is None:
         raise ValueError("ami_regles.yaml absent des données")
     return load_rules(ctx.ds.ami_rules)
 
 
-def _communes_anru(ctx: _Context) -> Computed:
+def _communes_anru(ctx: Context) -> Computed:
     ind = ctx.ds.indicateurs
     rows = ind[(ind[C.NIVEAU] == "commune") & (ind[C.INDICATEUR] == "commune_npru")]
     codes = sorted(rows.loc[rows[C.VALEUR] == 1, C.CODE].astype(str))
     return Computed(len(codes), None, "indicateurs commune_npru = 1 : " + ", ".join(codes))
 
 
-def _qpv_poverty_max(ctx: _Context) -> Computed:
+def _qpv_poverty_max(ctx: Context) -> Computed:
     table = territoire.compare_indicators(ctx.ds.indicateurs, ctx.ds.qpv, ctx.ds.communes,
                                           indicateur="taux_pauvrete")
     own = table[table[C.NIVEAU] == "qpv"]
@@ -299,21 +167,21 @@ def _qpv_poverty_max(ctx: _Context) -> Computed:
                     f"{int(latest['marqueur'].notna().sum())} QPV sous secret exclus")
 
 
-def _density(ctx: _Context) -> Computed:
+def _density(ctx: Context) -> Computed:
     pop = _key(ctx, "terr.population").value
     surface = _indicator(ctx, "epci", "surface").value
     return Computed(Fraction(int(pop)) / Fraction(str(surface)), None,
                     f"population {int(pop)} / surface {surface:g} km²")
 
 
-def _population_of(ctx: _Context, code: str) -> Computed:
+def _population_of(ctx: Context, code: str) -> Computed:
     communes = ctx.ds.communes
     row = communes[communes[C.CODE_INSEE].astype(str) == code]
     return Computed(int(row[C.POPULATION].iloc[0]), None,
                     f"communes : {row[C.NOM].iloc[0]} ({code})")
 
 
-def _audition_people(ctx: _Context, cols: tuple[str, ...]) -> Computed:
+def _audition_people(ctx: Context, cols: tuple[str, ...]) -> Computed:
     hearings = _meetings(ctx, "audition commune")
     total = int(sum(hearings[c].sum() for c in cols))
     n = int(hearings["n_reunions"].sum())
@@ -321,19 +189,19 @@ def _audition_people(ctx: _Context, cols: tuple[str, ...]) -> Computed:
                     f"somme de {' + '.join(cols)}")
 
 
-def _count_meetings(ctx: _Context, instance: str, groupe: str | None = None) -> Computed:
+def _count_meetings(ctx: Context, instance: str, groupe: str | None = None) -> Computed:
     n = int(_meetings(ctx, instance, groupe)["n_reunions"].sum())
     return Computed(n, None, f"reunions « {instance} »" + (f" / « {groupe} »" if groupe else ""))
 
 
-def _chosen_proposals(ctx: _Context) -> Computed:
+def _chosen_proposals(ctx: Context) -> Computed:
     table = frequencies(ctx.survey("communes"), "propositions")
     cited = table[(table["code"] != NON_RESPONSE_CODE) & (table["effectif"] > 0)]
     return Computed(len(cited), None, "communes.propositions : propositions citées au moins "
                     "une fois")
 
 
-FIGURES: dict[str, Callable[[_Context], Computed | None]] = {
+FIGURES: dict[str, Callable[[Context], Computed | None]] = {
     # territoire
     "terr.communes": lambda c: _key(c, "terr.communes"),
     "terr.population": lambda c: _key(c, "terr.population"),
@@ -531,116 +399,10 @@ def _share_of_percent(computed: Computed) -> Computed:
     return Computed(Fraction(str(computed.value)) / 100, computed.base, computed.detail)
 
 
-def _total(ctx: _Context, year: int) -> Computed:
+def _total(ctx: Context, year: int) -> Computed:
     row = ctx.totals_by_year.loc[year]
     return Computed(float(row["montant_accorde"]), None,
                     f"finances.totals {year} : {int(row['n_actions'])} actions")
-
-
-# --------------------------------------------------------------------------- tables
-def _reference_file(directory: Path, name: str) -> Path:
-    own = directory / "reference" / name
-    return own if own.exists() else REFERENCE_DIR / name
-
-
-def load_published(path: str | Path | None = None) -> pd.DataFrame:
-    """The published figures: ``id``, ``theme``, ``section``, ``label``, ``value`` (text as
-    printed), ``unit``, ``base_n``, ``note`` (strings; missing = empty string)."""
-    path = Path(path) if path is not None else REFERENCE_DIR / PUBLISHED_FILE
-    frame = read_table(path)
-    return frame.fillna("").reset_index(drop=True)
-
-
-def load_explanations(path: str | Path | None = None) -> dict[str, str]:
-    """``{id: raison}`` from ``fidelity_explanations.csv`` (empty when the file is absent)."""
-    path = Path(path) if path is not None else REFERENCE_DIR / EXPLANATIONS_FILE
-    if not path.exists():
-        return {}
-    frame = read_table(path).fillna("")
-    return dict(zip(frame["id"].str.strip(), frame["raison"].str.strip()))
-
-
-def _display(value, unit: str) -> float:
-    number = _to_decimal(value)
-    return float(number * 100 if unit == "percent" else number)
-
-
-def fidelity_table(data: str | Path | Dataset | None = None, *,
-                   published: pd.DataFrame | None = None,
-                   explanations: dict[str, str] | None = None) -> pd.DataFrame:
-    """Compare every published figure with the value computed from the data.
-
-    Parameters
-    ----------
-    data : path, Dataset or None
-        The data directory (default: :func:`cdv_lib.paths.data_dir`), or a loaded dataset.
-    published, explanations : optional
-        Override ``reference/published_figures.csv`` and
-        ``reference/fidelity_explanations.csv`` (default: those of the data directory, else
-        the embedded ones).
-
-    Returns
-    -------
-    DataFrame
-        One row per published figure, in file order: ``id``, ``theme``, ``libelle``,
-        ``publie`` (text as printed), ``calcule`` (float64, in the printed unit: a percent
-        for percentages; NaN when not computed), ``unite``, ``base_n`` (Int64, base of a
-        computed share), ``comparaison`` (``égal``, ``arrondi inférieur``, ``écart``,
-        ``non calculé``), ``statut`` (``reproduit``, ``expliqué``, ``échec``), ``detail``
-        (how the value was computed, or the error), ``raison`` (the explanation, if any).
-    """
-    ds = data if isinstance(data, Dataset) else load_dataset(data)
-    directory = Path(ds.data_dir)
-    if published is None:
-        published = load_published(_reference_file(directory, PUBLISHED_FILE))
-    if explanations is None:
-        explanations = load_explanations(_reference_file(directory, EXPLANATIONS_FILE))
-    ctx = _Context(ds)
-    rows = []
-    for fig in published.to_dict("records"):
-        fid, unit, note = fig["id"], fig["unit"], fig.get("note", "")
-        compute = FIGURES.get(fid)
-        computed, error = None, ""
-        if compute is None:
-            error = "aucun calcul défini pour ce chiffre"
-        else:
-            try:
-                computed = compute(ctx)
-            except (ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
-                error = f"calcul impossible : {exc}"
-        if computed is None or computed.value is None or pd.isna(computed.value):
-            outcome = NOT_COMPUTED
-        else:
-            outcome = compare(fig["value"], computed.value, unit=unit, note=note)
-        reason = explanations.get(fid, "")
-        if outcome == EQUAL:
-            status = REPRODUCED
-        elif reason:
-            status = EXPLAINED
-        else:
-            status = FAILED
-        detail = error or (computed.detail if computed is not None else
-                           "non porté par les données")
-        rows.append({
-            "id": fid, "theme": fig["theme"], "libelle": fig["label"], "publie": fig["value"],
-            "calcule": (_display(computed.value, unit) if outcome != NOT_COMPUTED
-                        else float("nan")),
-            "unite": unit,
-            "base_n": computed.base if computed is not None and computed.base else pd.NA,
-            "comparaison": outcome, "statut": status, "detail": detail, "raison": reason,
-        })
-    out = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    out["calcule"] = out["calcule"].astype("float64")
-    out["base_n"] = out["base_n"].astype("Int64")
-    return out
-
-
-def summary(table: pd.DataFrame) -> dict[str, int]:
-    """Count of rows per status: ``{"reproduit": n, "expliqué": n, "échec": n, "total": n}``."""
-    counts = table["statut"].value_counts()
-    out = {s: int(counts.get(s, 0)) for s in STATUSES}
-    out["total"] = len(table)
-    return out
 
 
 
@@ -651,3 +413,4 @@ for _partner in ("etat", "region", "departement", "caf", "call"):
     for _level, _label in _LEVELS.items():
         FIGURES[f"coop.{_partner}.{_level}"] = (
             lambda c, p=_partner, lab=_label: _cooperation(c, p, lab))
+
