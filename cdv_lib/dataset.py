@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +32,12 @@ AMI_FILE = "ami_regles.yaml"
 QUESTIONNAIRES_DIR = "questionnaires"
 QPV_GEOJSON = "qpv.geojson"
 DEFAULT_SECRET = {"seuil_defaut": 5, "seuils": {}}
+
+# Callables ``hook(data_dir, name)`` told of every read of an input of a Dataset (a table,
+# ``config``, ``questionnaires``, ``ami_rules``, ``qpv_contours``: every field but
+# ``data_dir``, see RECORDED_INPUTS below the class): the batch records which inputs each
+# report uses, to run again only the reports whose inputs changed (:mod:`cdv_lib.batch.reads`).
+READ_HOOKS: list = []
 
 
 @dataclass
@@ -66,11 +72,21 @@ class Dataset:
         """The eight tables by name."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
+    def __getattribute__(self, name):
+        if READ_HOOKS and name in RECORDED_INPUTS:
+            data_dir = object.__getattribute__(self, "__dict__").get("data_dir")
+            for hook in READ_HOOKS:
+                hook(data_dir, name)
+        return object.__getattribute__(self, name)
+
 
 def _empty_contours() -> pd.DataFrame:
     return pd.DataFrame({C.CODE_QPV: pd.Series([], dtype=object),
                          C.NOM: pd.Series([], dtype=object),
                          "geometry": pd.Series([], dtype=object)})
+
+
+RECORDED_INPUTS = frozenset(f.name for f in fields(Dataset)) - {"data_dir"}
 
 
 _CACHE: dict[tuple, Dataset] = {}
@@ -120,11 +136,12 @@ def _fingerprint(directory: Path) -> tuple:
 
 
 def _copy(ds: Dataset) -> Dataset:
-    frames = {name: frame.copy() for name, frame in ds.tables().items()}
-    return Dataset(ds.data_dir, copy.deepcopy(ds.config), **frames,
-                   questionnaires=dict(ds.questionnaires),
-                   ami_rules=copy.deepcopy(ds.ami_rules),
-                   qpv_contours=ds.qpv_contours.copy())
+    src = vars(ds)  # not through attributes: a copy is no read by a report
+    frames = {name: src[name].copy() for name in TABLE_NAMES}
+    return Dataset(src["data_dir"], copy.deepcopy(src["config"]), **frames,
+                   questionnaires=dict(src["questionnaires"]),
+                   ami_rules=copy.deepcopy(src["ami_rules"]),
+                   qpv_contours=src["qpv_contours"].copy())
 
 
 def _load(directory: Path) -> Dataset:

@@ -55,7 +55,9 @@ def test_quick_national_writes_results(tmp_path, capsys):
     assert "Tous les indicateurs sur les tables nationales" in text
     assert "Tous les indicateurs, EPCI par EPCI" in text
     assert "chaque indicateur national en 10 s et 2 Go" in text
-    assert "Profil cProfile" in text
+    assert "Tous les indicateurs de chaque EPCI, passes groupées" in text
+    assert "| passes groupées : mêmes résultats que EPCI par EPCI (échantillon) | toutes |" in text
+    assert "| oui |" in text.split("mêmes résultats que EPCI par EPCI (échantillon)")[1][:80]
     assert "Banc « national » interrompu" not in text
     printed = capsys.readouterr().out
     assert "[national] Génération en mémoire" in printed
@@ -91,3 +93,33 @@ def test_import_source_is_the_cells_before_parameters():
     assert "import" in code
     assert "load_dataset(" not in code.replace("import load_dataset", "")
     assert "commune:" not in code
+
+
+def test_partial_run_keeps_the_previous_reports(tmp_path):
+    from cdv_lib.bench.results import PREVIOUS_HEADING, previous_run
+
+    first = Results(echo=False)
+    first.figure("voila", "voila.cold", "Premier chiffre clé, à froid", 2.85)
+    text = first.to_markdown()
+    second = Results(echo=False)
+    second.figure("national", "national.grouped", "Passes groupées", 12.0)
+    second.previous = previous_run(text)
+    kept = second.to_markdown()
+    assert "Passes groupées" in kept and "Premier chiffre clé, à froid" in kept
+    assert "### Mesures" in kept.split(PREVIOUS_HEADING)[1]
+    third = Results(echo=False)
+    third.previous = previous_run(kept)
+    again = third.to_markdown()
+    assert again.count(PREVIOUS_HEADING) == 2  # each earlier run, the older one deeper
+    assert "Passes groupées" in again and "Premier chiffre clé, à froid" in again
+    assert "#### Mesures" in again.split(PREVIOUS_HEADING)[2]
+
+
+def test_fix_one_row_changes_one_value_only(tmp_path):
+    from cdv_lib.bench.batch import fix_one_row
+
+    path = tmp_path / "programmation.csv"
+    path.write_bytes(b"annee;numero_dossier;montant_demande\r\n2015;A;870\r\n2016;B;12,5\r\n")
+    said = fix_one_row(path)
+    assert path.read_bytes() == b"annee;numero_dossier;montant_demande\r\n2015;A;871\r\n2016;B;12,5\r\n"
+    assert said == "programmation.csv, ligne 2, montant_demande : 870 → 871"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cdv_lib import columns as C
-from cdv_lib import synthetic
+from cdv_lib.bench import synthetic
 
 CALL = "246200364"
 

@@ -127,14 +127,30 @@ class ReportKernel:
         if content.get("status") != "ok":
             raise KernelError(f"{content.get('ename', 'Erreur')}: {content.get('evalue', '')}")
 
-    def reset(self, cwd: str) -> None:
-        """Make the kernel as fresh for the next report, working in *cwd*."""
+    def reset(self, cwd: str, data_dir: str | None = None) -> None:
+        """Make the kernel as fresh for the next report, working in *cwd*, recording what
+        it reads from *data_dir* (:mod:`cdv_lib.batch.reads`)."""
         try:
-            self._run(f"__import__({_RESET_MODULE!r}, fromlist=['reset']).reset({cwd!r})")
+            self._run(f"__import__({_RESET_MODULE!r}, fromlist=['reset'])"
+                      f".reset({cwd!r}, {data_dir!r})")
         except KernelError:
             raise
         except Exception as exc:  # timeout, closed channel
             raise KernelError(f"Remise à zéro du noyau impossible : {type(exc).__name__}") from exc
+
+    def evaluate(self, expression: str, timeout: float = RESET_TIMEOUT) -> str:
+        """The ``repr`` of *expression* evaluated in the kernel (a user expression, outside
+        the report's history). Raises :class:`KernelError`."""
+        try:
+            reply = self._control.execute_interactive(
+                "", silent=True, store_history=False, timeout=timeout,
+                user_expressions={"value": expression}, output_hook=lambda _msg: None)
+        except Exception as exc:
+            raise KernelError(f"Question au noyau impossible : {type(exc).__name__}") from exc
+        value = (reply.get("content", {}).get("user_expressions") or {}).get("value") or {}
+        if value.get("status") != "ok":
+            raise KernelError(f"{value.get('ename', 'Erreur')}: {value.get('evalue', '')}")
+        return value["data"]["text/plain"]
 
     def release_clients(self) -> None:
         """Close the sockets of the clients opened for the last report."""
@@ -165,9 +181,10 @@ class ReportKernel:
 _current: ReportKernel | None = None
 
 
-def acquire(kernel_name: str | None, cwd: str) -> ReportKernel:
-    """This process's kernel, reset and working in *cwd*; started (again) when missing,
-    dead, of another kernel name, or used :data:`MAX_RUNS` times. Raises :class:`KernelError`."""
+def acquire(kernel_name: str | None, cwd: str, data_dir: str | None = None) -> ReportKernel:
+    """This process's kernel, reset, working in *cwd* and recording the reads of the next
+    report from *data_dir*; started (again) when missing, dead, of another kernel name, or
+    used :data:`MAX_RUNS` times. Raises :class:`KernelError`."""
     global _current
     kernel = _current
     if kernel is not None and (kernel.kernel_name != kernel_name or kernel.runs >= MAX_RUNS
@@ -177,7 +194,7 @@ def acquire(kernel_name: str | None, cwd: str) -> ReportKernel:
     if kernel is None:
         kernel = _current = ReportKernel(kernel_name, cwd)
     try:
-        kernel.reset(cwd)
+        kernel.reset(cwd, data_dir)
     except KernelError:
         discard()
         raise

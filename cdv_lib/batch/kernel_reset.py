@@ -27,8 +27,9 @@ def snapshot() -> None:
     _STATE["path"] = list(sys.path)
 
 
-def reset(cwd: str) -> None:
-    """Bring the kernel back to the state recorded by :func:`snapshot`, in *cwd*."""
+def reset(cwd: str, data_dir: str | None = None) -> None:
+    """Bring the kernel back to the state recorded by :func:`snapshot`, in *cwd*; then start
+    recording what the next report reads from *data_dir* (:mod:`cdv_lib.batch.reads`)."""
     from IPython import get_ipython
 
     shell = get_ipython()
@@ -50,3 +51,6 @@ def reset(cwd: str) -> None:
     if "path" in _STATE:
         sys.path[:] = _STATE["path"]
     os.chdir(cwd)
+    from cdv_lib.batch import reads
+
+    reads.start(data_dir)

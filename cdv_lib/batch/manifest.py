@@ -16,12 +16,22 @@ Format::
           "error": "ValueError: ..." | null,
           "started": ISO | null, "finished": ISO | null, "duration": seconds | null,
           "html": "01004/sante.html" | null, "ipynb": "01004/sante.ipynb" | null,
-          "attempts": 1
+          "attempts": 1,
+          "reused": false, "statut": "exécuté" | "réutilisé" | "échec" | "en attente" | "en cours",
+          "key": "<digest of notebook, parameters, title, library>" | null,
+          "inputs": {"data": [[data_dir, "programmation", digest], ...],
+                     "files": [[path, digest], ...]} | null,
+          "fichiers": ["config.yaml", "programmation.csv", ...]
         }
-      }
+      },
+      "classeur": {"key": "<digest>", "file": "tableaux.xlsx"},
+      "notebooks": {"/abs/notebooks/reports/sante.ipynb": {"sha": digest, "parameters": {...}}}
     }
 
-Output paths are relative to the manifest's folder.
+Output paths are relative to the manifest's folder. ``reused`` is true for a report of an
+earlier batch kept because nothing it depends on changed (:mod:`cdv_lib.batch.cache`);
+``statut`` says the same in French for a reader. ``key``, ``inputs`` and ``fichiers`` (the
+data files behind what the report read) are set by a successful run.
 """
 
 from __future__ import annotations
@@ -33,6 +43,9 @@ from pathlib import Path
 from cdv_lib import atomic
 from cdv_lib.batch.plan import RunSpec
 from cdv_lib.batch.run import MISSING, OK, PENDING, RUNNING, now_iso
+
+STATUT_RUN, STATUT_REUSED = "exécuté", "réutilisé"
+_STATUTS = {OK: STATUT_RUN, PENDING: "en attente", RUNNING: "en cours"}
 
 MANIFEST_NAME = "manifest.json"
 VERSION = 1
@@ -67,7 +80,15 @@ def entry(spec: RunSpec, status: str = PENDING) -> dict:
         "theme": spec.theme, "theme_label": spec.theme_label, "notebook": spec.notebook,
         "status": status, "error": None, "started": None, "finished": None,
         "duration": None, "html": None, "ipynb": None, "attempts": 0,
+        "reused": False, "statut": statut(status), "key": None, "inputs": None, "fichiers": [],
     }
+
+
+def statut(status: str, reused: bool = False) -> str:
+    """The French word for a run's state in the manifest."""
+    if reused:
+        return STATUT_REUSED
+    return _STATUTS.get(status, "échec")
 
 
 def html_complete(path: Path) -> bool:
@@ -82,14 +103,16 @@ def html_complete(path: Path) -> bool:
 
 
 def notebook_valid(path: Path) -> bool:
-    """True when *path* parses as a notebook."""
-    import nbformat
-
+    """True when *path* is a whole notebook file: a JSON object with its ``cells`` list and
+    ``nbformat`` 4 or more (a truncated file does not parse). Read as JSON rather than with
+    ``nbformat``, whose import (schema validators) costs seconds: a batch with nothing to do
+    checks every output."""
     try:
-        nbformat.read(str(path), as_version=4)
-        return True
-    except Exception:
+        data = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError):
         return False
+    return (isinstance(data, dict) and isinstance(data.get("cells"), list)
+            and isinstance(data.get("nbformat"), int) and data["nbformat"] >= 4)
 
 
 def outputs_valid(out_dir: str | os.PathLike, spec: RunSpec) -> bool:
@@ -115,7 +138,7 @@ def mark_missing(manifest: dict, out_dir: str | os.PathLike, specs: list[RunSpec
         stale = record.get("status") in (PENDING, RUNNING)
         broken = record.get("status") == OK and not outputs_valid(out_dir, spec)
         if stale or broken:
-            record["status"] = MISSING
+            record["status"], record["statut"], record["reused"] = MISSING, statut(MISSING), False
             record["error"] = "Sorties absentes ou incomplètes" if broken else "Exécution interrompue"
             count += 1
     return count

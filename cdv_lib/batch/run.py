@@ -109,7 +109,9 @@ def execute_run(spec: RunSpec) -> dict:
     -------
     dict: ``run_id``, ``status`` (``ok``, ``failed``, ``timeout``), ``error`` (summary or
     ``None``), ``started``, ``finished`` (ISO timestamps), ``duration`` (s), ``html``,
-    ``ipynb`` (relative to ``out_dir``, ``None`` when not written), ``attempts``, ``pid``.
+    ``ipynb`` (relative to ``out_dir``, ``None`` when not written), ``attempts``, ``pid``,
+    ``reads`` (what the report read, see :func:`cdv_lib.batch.reads.collect`; ``None``
+    unless ``ok``).
     """
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -124,7 +126,7 @@ def execute_run(spec: RunSpec) -> dict:
     nb_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_nb = atomic.tmp_path(nb_path)
     status, error, attempts = OK, None, 0
-    executed = None
+    executed = reads = None
     timed_out = threading.Event()
 
     cwd = str(Path(spec.notebook).resolve().parent)
@@ -145,7 +147,7 @@ def execute_run(spec: RunSpec) -> dict:
         try:
             nb = load_notebook(spec.notebook)
             kernel_name = (nb.metadata.get("kernelspec") or {}).get("name")
-            k = kernel.acquire(kernel_name, cwd)
+            k = kernel.acquire(kernel_name, cwd, spec.parameters.get("data_dir"))
             current.append(k)  # from here on, a failure is the report's, not a start-up's
             executed = pm.execute_notebook(
                 nb, str(tmp_nb), parameters=dict(spec.parameters),
@@ -157,6 +159,7 @@ def execute_run(spec: RunSpec) -> dict:
                 request_save_on_cell_execute=False,
             )
             status, error, keep = OK, None, True
+            reads = _collect_reads(k)
         except PapermillExecutionError as exc:
             status, error, keep = FAILED, error_summary(exc), not timed_out.is_set()
         except (CellTimeoutError, TimeoutError, DeadKernelError, RuntimeError, OSError) as exc:
@@ -204,4 +207,17 @@ def execute_run(spec: RunSpec) -> dict:
         "started": started, "finished": now_iso(),
         "duration": round(time.monotonic() - t0, 3),
         "html": html_rel, "ipynb": nb_rel, "attempts": attempts, "pid": os.getpid(),
+        "reads": reads if status == OK else None,
     }
+
+
+def _collect_reads(k) -> dict | None:
+    """What the report just run in kernel *k* read (:mod:`cdv_lib.batch.reads`); ``None``
+    when the kernel cannot tell (the report is then never reused)."""
+    from cdv_lib.batch import reads
+
+    try:
+        return reads.parse(k.evaluate(
+            "__import__('cdv_lib.batch.reads', fromlist=['collect_json']).collect_json()"))
+    except Exception:
+        return None

@@ -317,3 +317,112 @@ def bench_dask(res: Results, opts, work: Path) -> None:
                                 + (" ; fichiers absents : "
                                    + ", ".join((cmp["only_a"] + cmp["only_b"])[:5])
                                    if cmp["only_a"] or cmp["only_b"] else "")))
+
+
+# ------------------------------------------------------------------ incremental batch
+NO_CHANGE_SHARE = 0.05  # target: a batch with nothing changed takes ≤ 5 % of a full one
+
+
+def fix_one_row(path: Path, column: str = "montant_demande") -> str:
+    """What an analyst does: correct one value of one row of a CSV file (here *column* of
+    the first data row, plus 1), the rest of the file left byte for byte. Returns a French
+    description of the change."""
+    import csv
+    import io
+
+    raw = path.read_bytes()
+    text = raw.decode("utf-8-sig")
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    lines = text.splitlines(keepends=True)
+    sep = ";" if lines[0].count(";") >= lines[0].count(",") else ","
+    header = next(csv.reader([lines[0]], delimiter=sep))
+    col = header.index(column)
+    row = next(csv.reader([lines[1]], delimiter=sep))
+    old = row[col]
+    value = float(old.replace("\u202f", "").replace(" ", "").replace(",", ".") or 0) + 1
+    new = f"{value:.2f}".rstrip("0").rstrip(".")
+    row[col] = new.replace(".", ",") if "," in old else new
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="").writerow(row)
+    ending = lines[1][len(lines[1].rstrip("\r\n")):]
+    lines[1] = buf.getvalue() + ending
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + "".join(lines).encode("utf-8"))
+    return f"{path.name}, ligne 2, {column} : {old} → {row[col]}"
+
+
+def _reran(manifest: dict) -> set[str]:
+    return {k for k, r in manifest["runs"].items() if not r.get("reused")}
+
+
+def bench_incremental(res: Results, opts, work: Path) -> None:
+    """A full batch on a copy of the embedded data, the same batch with nothing changed,
+    then after one row of ``programmation.csv`` is corrected."""
+    import shutil
+
+    from cdv_lib.paths import DATA_DIR
+
+    work.mkdir(parents=True, exist_ok=True)
+    b = "incremental"
+    jobs = opts.jobs or usable_cores()
+    data, out = work / "donnees", work / "sortie"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(DATA_DIR, data)
+
+    def batch() -> tuple[float, dict]:
+        argv = batch_argv(out, quick=opts.quick, jobs=jobs) + ["--data", str(data)]
+        seconds, proc = run_timed(argv)
+        manifest_file = out / "manifest.json"
+        if proc.returncode != 0 or not manifest_file.exists():
+            raise RuntimeError(f"cdv batch a échoué (code {proc.returncode}) : "
+                               + tail(proc.stderr + proc.stdout, 8))
+        return seconds, json.loads(manifest_file.read_text(encoding="utf-8"))
+
+    full_s, full = batch()
+    n = len(full["runs"])
+    res.figure(b, "incremental.full", "cdv batch complet (copie des données, --data)", full_s,
+               "s", f"{len(_reran(full))}/{n} rapports exécutés, --jobs {jobs}, HTML + index + "
+               "classeur Excel")
+    none_s, none = batch()
+    reused = n - len(_reran(none))
+    res.figure(b, "incremental.none", "Le même batch, rien n'ayant changé", none_s, "s",
+               f"{reused}/{n} rapports réutilisés, classeur conservé : "
+               + ("oui" if none.get("classeur", {}).get("key") == full.get("classeur", {})
+                  .get("key") else "non"))
+    ratio = res.ratio(b, "incremental.none_share", "Batch sans changement / batch complet",
+                      "incremental.none", "incremental.full")
+    readers = {k for k, r in none["runs"].items() if "programmation.csv" in (r.get("fichiers") or [])}
+    change = fix_one_row(data / "programmation.csv")
+    prog_s, prog = batch()
+    reran = _reran(prog)
+    exact = reran == readers
+    themes = sorted({prog["runs"][k]["theme"] for k in reran})
+    res.figure(b, "incremental.programmation",
+               "Après correction d'une ligne de programmation.csv", prog_s, "s",
+               f"{len(reran)}/{n} rapports relancés (thèmes : {', '.join(themes) or 'aucun'}) ; "
+               f"ce sont exactement ceux qui ont lu programmation.csv : "
+               f"{'oui' if exact else 'non'} ; modification : {change}")
+    res.figure(b, "incremental.programmation_runs", "Rapports relancés après cette correction",
+               len(reran), "rapports", f"sur {n} ; {len(readers)} rapports avaient lu "
+               "programmation.csv")
+    judged = None if opts.quick else ratio.value <= NO_CHANGE_SHARE
+    limit = (f"le batch sans changement relit et valide les données (load_dataset), calcule "
+             f"les empreintes de leurs tables, vérifie les {n} sorties et réécrit le manifeste "
+             "et l'index ; démarrage de Python et des imports (pandas) compris")
+    res.target(b, "target.incremental_none", "batch sans changement ≤ 5 % d'un batch complet",
+               f"{fmt_number(100 * ratio.value, 1)} %", "≤ 5 %", judged, limit)
+    res.target(b, "target.incremental_prog", "après correction de programmation.csv, seuls "
+               "les rapports qui l'ont lu sont relancés", f"{len(reran)} relancés, "
+               + ("exactement ceux-là" if exact else "pas exactement ceux-là"),
+               f"{len(readers)} (ceux qui l'ont lu)", exact if not opts.quick else None,
+               "" if exact else "relancés en trop : " + ", ".join(sorted(reran - readers)[:5])
+               + " ; manquants : " + ", ".join(sorted(readers - reran)[:5]))
+    res.finding(b, f"Batch sans changement : {fmt_number(none_s, 2)} s contre "
+                   f"{fmt_number(full_s, 1)} s pour le batch complet "
+                   f"({fmt_number(100 * ratio.value, 1)} %). Chaque rapport est identifié par "
+                   "le contenu de son notebook, ses paramètres, la version de l'atelier et ce "
+                   "qu'il a lu des données pendant son exécution (tables du jeu de données, "
+                   "fichiers ouverts), enregistré dans le manifeste.")
+    res.finding(b, f"Après la correction ({change}) : {len(reran)} rapports relancés en "
+                   f"{fmt_number(prog_s, 1)} s, les {n - len(reran)} autres réutilisés ; "
+                   "index et classeur reconstruits.")

@@ -1,5 +1,5 @@
 """National scale: every indicator of the theme modules for every Contrat de Ville of the
-synthetic national dataset (:mod:`cdv_lib.synthetic`), timed, with peak memory.
+synthetic national dataset (:mod:`cdv_lib.bench.synthetic`), timed, with peak memory.
 
 Run in its own process (``python -m cdv_lib.bench.national``) so that the peak resident
 memory is this computation's alone; phases are separated by resetting the Linux high-water
@@ -11,8 +11,11 @@ Phases
 ``csv``          optionally write them as one CSV folder and read it back with
                  :func:`cdv_lib.dataset.load_dataset` (reading, typing, checks, survey);
 ``national``     every agglomeration-level indicator once on the national frames;
-``per_epci``     every agglomeration-level indicator for each EPCI, contract by contract
-                 (frames pre-split once with a groupby);
+``grouped``      every agglomeration-level indicator for every EPCI in grouped passes
+                 (:mod:`cdv_lib.bench.grouped`);
+``per_epci``     the same, contract by contract (frames pre-split once with a groupby), on a
+                 sample of EPCI (``--max-epci``, default 45), extrapolated to all; the
+                 grouped tables are compared with these results (``same``);
 ``epci``         every indicator for the one EPCI given by ``--epci``, for the agglomeration
                  and for each signatory commune, as its reports compute them.
 
@@ -35,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from cdv_lib import columns as C
-from cdv_lib.bench.measure import phase_memory, profile_call
+from cdv_lib.bench.measure import phase_memory
 
 DEFAULT_EPCI = "246200364"
 QUICK_SIZES = {"n_epci": 8, "n_qpv": 40, "n_programmation": 4_000, "n_respondents": 800}
@@ -254,6 +257,55 @@ def split_contracts(data) -> dict[str, dict]:
     return out
 
 
+def frames_equal(got: pd.DataFrame, expected: pd.DataFrame) -> bool:
+    """Same columns, rows, order, dtypes and values (floats to 1e-9); two empty tables with
+    the same columns are equal whatever their columns' dtypes (no value to compare)."""
+    expected = expected.reset_index(drop=True)
+    expected.attrs = {}
+    if got.empty and expected.empty:
+        return list(got.columns) == list(expected.columns)
+    try:
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9)
+        return True
+    except AssertionError:
+        return False
+
+
+def same_results(results: dict, contracts: dict, codes: list[str],
+                 inds: list[Indicator]) -> dict:
+    """Compare, for the EPCI *codes*, each grouped table of *results*
+    (:func:`cdv_lib.bench.grouped.run_all`) with the indicator computed on the contract.
+
+    Returns ``{"compared": n, "equal": n, "differing": [names], "codes": len(codes)}``."""
+    from cdv_lib.bench import grouped
+
+    by_name = {i.name: i for i in inds}
+    compared = equal = 0
+    differing: list[str] = []
+    for name, table in results.items():
+        if not isinstance(table, pd.DataFrame):
+            continue  # computed per EPCI: nothing to compare
+        errors = table.attrs.get("errors", {})
+        for code in codes:
+            compared += 1
+            try:
+                expected = by_name[name].fn(contracts[code])
+            except Exception:
+                ok = code in errors or ("erreur" in table and bool(
+                    table.loc[table[grouped.EPCI] == code, "erreur"].iloc[0]))
+            else:
+                if "valeur" in table.columns and not isinstance(expected, pd.DataFrame):
+                    got = table.loc[table[grouped.EPCI] == code, "valeur"].iloc[0]
+                    ok = bool((pd.isna(got) and pd.isna(expected)) or got == expected or (
+                        isinstance(expected, float) and np.isclose(got, expected)))
+                else:
+                    ok = frames_equal(grouped.epci_slice(table, code), expected)
+            equal += ok
+            if not ok and name not in differing:
+                differing.append(name)
+    return {"compared": compared, "equal": equal, "differing": differing, "codes": len(codes)}
+
+
 def vectorised_breakdowns() -> list[Indicator]:
     """Per-commune breakdowns of the programmation computed in one call on the national
     frames, through the ``by`` path :func:`cdv_lib.themes.finances.totals` offers (no loop
@@ -267,17 +319,14 @@ def vectorised_breakdowns() -> list[Indicator]:
 
 
 def run(*, seed: int = 0, quick: bool = False, epci: str = DEFAULT_EPCI, csv_dir=None,
-        profile_top: int = 15, profile_epci: int | None = None,
         max_epci: int | None = None) -> dict:
     """Every phase (see the module docstring). Returns a JSON-able dict of figures.
 
-    *max_epci* limits the per-EPCI loop to the first EPCI (``None``: all of them);
-    *profile_epci* is the number of contracts profiled with cProfile."""
-    from cdv_lib import synthetic
+    *max_epci* is the size of the per-EPCI sample (``None``: 45, every EPCI in quick
+    mode)."""
+    from cdv_lib.bench import synthetic
 
     sizes = QUICK_SIZES if quick else {}
-    if profile_epci is None:
-        profile_epci = 2 if quick else 40
     res: dict = {"quick": quick, "seed": seed, "epci": epci, "phases": {}}
 
     with phase_memory() as mem:
@@ -331,12 +380,30 @@ def run(*, seed: int = 0, quick: bool = False, epci: str = DEFAULT_EPCI, csv_dir
     res["phases"]["national"] = {"seconds": seconds, "tables": n, "times": dict(times),
                                  "errors": errors, **mem}
 
-    # every EPCI, contract by contract (agglomeration-level indicators)
+    # every indicator of every EPCI in grouped passes (cdv_lib.bench.grouped)
+    from cdv_lib.bench import grouped
+
+    with phase_memory() as mem:
+        t0 = time.perf_counter()
+        done = grouped.run_all(data)
+        seconds = time.perf_counter() - t0
+    methods = done["methods"]
+    res["phases"]["grouped"] = {
+        "seconds": seconds, "times": done["times"], "methods": methods,
+        "errors": done["errors"], "split_seconds": done["split_seconds"],
+        "contracts": len(data.epci), "indicators": len(methods), **mem}
+
+    # every EPCI, contract by contract, on a sample: the time it would take, and the check
+    # that the grouped tables hold the same results
     with phase_memory() as mem:
         t0 = time.perf_counter()
         contracts = split_contracts(data)
         split_seconds = time.perf_counter() - t0
-        chosen = list(contracts.values())[:max_epci] if max_epci else list(contracts.values())
+        codes = list(contracts)
+        n_sample = len(codes) if max_epci is None and quick else min(len(codes), max_epci or 45)
+        step = max(1, len(codes) // n_sample)
+        chosen_codes = codes[::step][:n_sample]
+        chosen = [contracts[c] for c in chosen_codes]
         times = defaultdict(float)
         errors = {}
         n = 0
@@ -344,11 +411,15 @@ def run(*, seed: int = 0, quick: bool = False, epci: str = DEFAULT_EPCI, csv_dir
         for contract in chosen:
             n += compute_contract(contract, inds, times, errors, communes=False)
         loop_seconds = time.perf_counter() - t1
-    res["phases"]["per_epci"] = {"seconds": split_seconds + loop_seconds,
+    per_contract = loop_seconds / max(len(chosen), 1)
+    res["phases"]["per_epci"] = {"seconds": split_seconds + per_contract * len(codes),
+                                 "extrapolated": len(chosen) < len(codes),
                                  "split_seconds": split_seconds, "loop_seconds": loop_seconds,
                                  "tables": n, "contracts": len(chosen),
                                  "contracts_total": len(contracts),
                                  "times": dict(times), "errors": errors, **mem}
+    res["phases"]["same"] = same_results(done["results"], contracts, chosen_codes, inds)
+    contracts = None
 
     # one EPCI: agglomeration and each signatory commune, as its reports compute them
     times = defaultdict(float)
@@ -360,17 +431,6 @@ def run(*, seed: int = 0, quick: bool = False, epci: str = DEFAULT_EPCI, csv_dir
         seconds = time.perf_counter() - t0
     res["phases"]["epci"] = {"seconds": seconds, "tables": n, "times": dict(times),
                              "errors": errors, "signataires": len(_signatories(one)), **mem}
-
-    # where the time of the per-EPCI loop goes
-    subset = chosen[:profile_epci]
-
-    def loop():
-        t, e = defaultdict(float), {}
-        for contract in subset:
-            compute_contract(contract, inds, t, e, communes=False)
-
-    _, rows = profile_call(loop, top=profile_top)
-    res["profile"] = {"contracts": len(subset), "rows": rows}
     return res
 
 

@@ -76,6 +76,8 @@ class Results:
     notes: list[str] = field(default_factory=list)
     command: str = ""
     echo: bool = True
+    #: markdown of an earlier run kept below this one (the benchmarks not re-run)
+    previous: str = ""
     #: what limits a target, measured, filled by the sub-benchmarks (target key -> text)
     extra: dict = field(default_factory=dict)
 
@@ -172,6 +174,13 @@ class Results:
             lines.append("")
         lines += ["", HEADINGS["notes"], ""]
         lines += [f"- {n}" for n in self.notes] or ["Aucune."]
+        if self.previous:
+            lines += ["", PREVIOUS_HEADING, "",
+                      "Les bancs non relancés ci-dessus gardent les mesures de l'exécution "
+                      "précédente, reproduite telle quelle (titres décalés d'un niveau), avec "
+                      "celles qu'elle gardait elle-même. Ses rapports ne se combinent pas avec "
+                      "ceux de cette exécution.", "",
+                      demote(self.previous)]
         return "\n".join(lines).rstrip() + "\n"
 
     def write(self, path: str | Path) -> Path:
@@ -179,6 +188,21 @@ class Results:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         return atomic.write_text(path, self.to_markdown())
+
+
+PREVIOUS_HEADING = "## Exécution précédente, conservée"
+
+
+def previous_run(text: str) -> str:
+    """The report of *text* (an earlier ``results.md``) to keep below a partial run: whole,
+    with the runs it kept itself, so that every benchmark keeps its latest measurement."""
+    return text.strip()
+
+
+def demote(markdown: str) -> str:
+    """Every heading one level down (``# A`` → ``## A``)."""
+    return "\n".join("#" + line if line.startswith("#") else line
+                     for line in markdown.splitlines())
 
 
 def _cell(text: str) -> str:

@@ -29,6 +29,9 @@ from cdv_lib.bench.results import Results, fmt_number
 from cdv_lib.paths import PROJ_ROOT
 
 KPI = ".cdv-kpi"
+LOAD_USABLE_S = 15.0  # issue 17: twenty sessions opened together all usable within 15 s
+LOAD_FIGURE_S = 3.0  # ... each showing its key figures within 3 s
+KERNEL_RSS_MB = 150.0  # aim per kernel
 SELECT = ".cdv-commune select"
 
 # new scope in the cards and, when the open tab has charts, a chart drawn after the change
@@ -324,6 +327,145 @@ def load_test(browser, url: str, server_pid: int, *, sessions: int,
             "cpu_browser_s": cpu_browser, "wall_s": wall, "errors": errors}
 
 
+def mixed_load_test(browser, url: str, server_pid: int, *, sessions: int, pages: int = 1,
+                    deadline_s: float = 240.0) -> dict:
+    """*sessions* visitors at once: *pages* Chromium pages (each in its own context) and
+    ``sessions - pages`` protocol-level visitors (:mod:`cdv_lib.bench.voila_client`: the
+    same requests as a page, without drawing), so that the load generator does not take the
+    CPU it measures. Every visitor loads the app, then changes the commune once.
+
+    Returns the keys of :func:`load_test`, plus ``protocol`` (the protocol visitors'
+    :class:`~cdv_lib.bench.voila_client.Visit`), ``pages``, ``cpu_client_s`` (this
+    process: the protocol visitors) next to ``cpu_browser_s`` (Chromium)."""
+    import threading
+
+    from cdv_lib.bench import voila_client
+
+    n_proto = max(0, sessions - pages)
+    contexts, page_list, errors = [], [], []
+    protocol: list = []
+    try:
+        for _ in range(pages):
+            ctx = browser.new_context(locale="fr-FR", viewport={"width": 1200, "height": 900})
+            contexts.append(ctx)
+            page = ctx.new_page()
+            page.add_init_script(_RECORD_JS)
+            page_list.append(page)
+        me = psutil.Process()
+        server_before = _cpu_seconds(_tree(server_pid))
+        browser_before = _cpu_seconds(_browser_processes(server_pid))
+        client_before = sum(me.cpu_times()[:2])
+        t0_epoch, t0 = time.time(), time.perf_counter()
+        worker = threading.Thread(target=lambda: protocol.extend(voila_client.run_visits(
+            url, n_proto, timeout=deadline_s)), daemon=True)
+        worker.start()
+        for page in page_list:
+            page.evaluate("(u) => { window.location.href = u; }", url)
+        marks: dict[int, dict] = {}
+        while (len(marks) < pages or worker.is_alive()) and time.perf_counter() - t0 < deadline_s:
+            time.sleep(0.25)
+            for i, page in enumerate(page_list):
+                if i in marks:
+                    continue
+                try:
+                    m = page.evaluate("() => window.__cdvMarks || null")
+                except Exception:
+                    continue
+                if m and m.get("kpi") and m.get("app"):
+                    marks[i] = {**m, "at": time.perf_counter()}
+        worker.join(timeout=max(1.0, deadline_s - (time.perf_counter() - t0)))
+        wall = time.perf_counter() - t0
+        server_after = _cpu_seconds(_tree(server_pid))
+        browser_after = _cpu_seconds(_browser_processes(server_pid))
+        cpu_server = sum(v - server_before.get(k, 0.0) for k, v in server_after.items())
+        cpu_browser = sum(v - browser_before.get(k, 0.0) for k, v in browser_after.items())
+        cpu_client = sum(me.cpu_times()[:2]) - client_before
+        rss, pss = kernel_memory_mb(server_pid)
+        figure_s = [m["kpi"] / 1000 - t0_epoch for m in marks.values()]
+        usable_s = [m["app"] / 1000 - t0_epoch for m in marks.values()]
+        respond_ms, page_respond = [], 0
+        for i in sorted(marks):
+            try:
+                old = page_list[i].evaluate(_MARK_JS)
+                t1 = time.perf_counter()
+                page_list[i].select_option(SELECT, index=1)
+                page_list[i].wait_for_function(_CHANGED_JS, arg=[old], timeout=60_000,
+                                               polling="raf")
+                respond_ms.append(1000 * (time.perf_counter() - t1))
+                page_respond += 1
+            except Exception as exc:
+                errors.append(f"changement de commune (page) : {type(exc).__name__}")
+        for v in protocol:
+            if v.figure is not None:
+                figure_s.append(v.figure)
+            if v.usable is not None:
+                usable_s.append(v.usable)
+            if v.respond is not None:
+                respond_ms.append(1000 * v.respond)
+            if v.error:
+                errors.append(f"visiteur : {v.error.split(':')[0]}")
+        loaded = len(marks) + sum(v.usable is not None for v in protocol)
+        responded = page_respond + sum(v.respond is not None for v in protocol)
+        if len(protocol) < n_proto:
+            errors.append(f"{n_proto - len(protocol)} visiteur(s) sans réponse dans le délai")
+    finally:
+        for ctx in contexts:
+            try:
+                ctx.close()
+            except Exception:
+                pass
+    return {"loaded": loaded, "responded": responded,
+            "load_seconds": max(usable_s) if usable_s else wall,
+            "figure_s": figure_s, "usable_s": usable_s, "respond_ms": respond_ms,
+            "kernel_rss_mb": rss, "kernel_pss_mb": pss, "cpu_server_s": cpu_server,
+            "cpu_browser_s": cpu_browser, "cpu_client_s": cpu_client, "wall_s": wall,
+            "errors": errors, "protocol": protocol, "pages": pages,
+            "page_figure_s": [m["kpi"] / 1000 - t0_epoch for m in marks.values()],
+            "page_usable_s": [m["app"] / 1000 - t0_epoch for m in marks.values()]}
+
+
+#: RSS added by each import of an app kernel, in MB (measured once, ``psutil``, see
+#: benchmarks/README.md): what a kernel is made of
+_IMPORT_SCRIPT = """
+import importlib, json, sys, psutil
+p = psutil.Process(); out = {}; last = p.memory_info().rss; scipy_by = None
+for mod in ["ipykernel.ipkernel", "numpy", "pandas", "matplotlib.pyplot", "ipywidgets",
+            "pandera", "cdv_lib.dataset", "cdv_lib.report_tables", "cdv_lib.app.dashboard",
+            "cdv_lib.secrecy"]:
+    importlib.import_module(mod)
+    now = p.memory_info().rss; out[mod] = (now - last) / 2**20; last = now
+    if scipy_by is None and "scipy.optimize" in sys.modules:
+        scipy_by = mod
+out["total"] = last / 2**20
+print(json.dumps({"parts": out, "scipy_by": scipy_by}))
+"""
+
+
+def import_breakdown() -> str:
+    """French text: the RSS each import of an app kernel adds (measured in a fresh Python),
+    and which import brings ``scipy.optimize`` in, if any."""
+    import json
+    import subprocess
+    import sys
+
+    from cdv_lib.bench.measure import cli_env
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", _IMPORT_SCRIPT], capture_output=True,
+                              text=True, timeout=120, env=cli_env())
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+    except Exception as exc:
+        return f"mesure impossible ({type(exc).__name__})"
+    parts = data["parts"]
+    total = parts.pop("total")
+    text = ", ".join(f"{k} {fmt_number(v, 0)} Mo" for k, v in parts.items())
+    text += f" (total {fmt_number(total, 0)} Mo avant les données)"
+    if data.get("scipy_by"):
+        text += (f" ; `scipy.optimize` est importé par l'import de `{data['scipy_by']}`, "
+                 "dans les chiffres de celui-ci")
+    return text
+
+
 def _url_and_process(server):
     """``running_voila`` yields a server object (url, process) or, in older helpers, a
     ``(url, process)`` tuple."""
@@ -379,17 +521,40 @@ def bench_voila(res: Results, opts, work: Path) -> None:
                 res.figure(b, "voila.commune_change", "Changement de commune → nouveaux "
                            "chiffres clés et graphique (médiane)", statistics.median(changes),
                            "ms", f"{len(changes)} changements : {_times(changes, 'ms', 0)}")
-        # bounded load test with the default `cdv serve` configuration
+        # bounded load test: one Chromium page and protocol-level visitors for the others
         sessions = 3 if opts.quick else opts.sessions
+        pool = int(opts.extra.get("pool_size") or base.pool_size)
         res.extra["sessions"] = sessions
-        with helpers.running_voila(base) as server:
+        if pool != base.pool_size and not opts.quick:
+            # the same load on the default pool of `cdv serve`, for reference
+            with helpers.running_voila(base) as server:
+                url, process = _url_and_process(server)
+                wait_idle(process.pid, timeout=300.0, quiet_for=3.0)
+                ref = mixed_load_test(browser, url, process.pid, sessions=sessions, pages=1)
+            res.figure(b, "voila.load_seconds_default_pool",
+                       f"Dernière des {sessions} sessions utilisable, pool par défaut de "
+                       f"{base.pool_size} noyaux (référence)", ref["load_seconds"], "s",
+                       f"chargées {ref['loaded']}/{sessions} ; premier chiffre clé : la plus "
+                       "lente " + (f"{fmt_number(max(ref['figure_s']), 1)} s, médiane "
+                                   f"{fmt_number(statistics.median(ref['figure_s']), 1)} s"
+                                   if ref["figure_s"] else "—")
+                       + f" ; CPU serveur {fmt_number(ref['cpu_server_s'], 1)} s")
+        with helpers.running_voila(replace(base, pool_size=pool)) as server:
             url, process = _url_and_process(server)
-            wait_idle(process.pid)
-            load = load_test(browser, url, process.pid, sessions=sessions)
+            waited = wait_idle(process.pid, timeout=300.0, quiet_for=3.0)
+            pool_rss, pool_pss = kernel_memory_mb(process.pid)
+            load = mixed_load_test(browser, url, process.pid, sessions=sessions, pages=1)
+        res.figure(b, "voila.pool_fill", f"Remplissage du pool de {pool} noyaux préchauffés",
+                   waited, "s", f"avant le test de charge ; {len(pool_rss)} noyaux, RSS médiane "
+                   f"{fmt_number(statistics.median(pool_rss), 0) if pool_rss else '?'} Mo"
+                   + (f", PSS médiane {fmt_number(statistics.median(pool_pss), 0)} Mo"
+                      if pool_pss else ""))
     res.figure(b, "voila.load_ok", f"Sessions simultanées chargées et ayant répondu "
                f"(sur {sessions})", min(load["loaded"], load["responded"]), "sessions",
                f"chargées {load['loaded']}, ont répondu {load['responded']} ; les {sessions} "
-               f"pages demandées ensemble, pool de {base.pool_size} noyaux préchauffés"
+               f"sessions ouvertes ensemble ({load['pages']} page Chromium, "
+               f"{sessions - load['pages']} visiteurs au niveau du protocole), pool de {pool} "
+               "noyaux préchauffés"
                + (f" ; erreurs : {', '.join(sorted(set(load['errors'])))}"
                   if load["errors"] else ""))
     res.figure(b, "voila.load_seconds", f"Temps jusqu'à la dernière des {sessions} sessions "
@@ -398,13 +563,46 @@ def bench_voila(res: Results, opts, work: Path) -> None:
                 f" s, dernier {fmt_number(max(load['figure_s']), 1)} s ; application "
                 f"utilisable : médiane {fmt_number(statistics.median(load['usable_s']), 1)} s"
                 if load["usable_s"] else ""))
-    cpu_total = load["cpu_server_s"] + load["cpu_browser_s"]
+    cpu_total = load["cpu_server_s"] + load["cpu_browser_s"] + load.get("cpu_client_s", 0.0)
     res.figure(b, "voila.load_cpu", "CPU consommé pendant le chargement des sessions",
                cpu_total, "s",
                f"serveur (Voilà et noyaux) {fmt_number(load['cpu_server_s'], 1)} s, Chromium "
-               f"(les {sessions} pages, sur la même machine) {fmt_number(load['cpu_browser_s'], 1)}"
-               f" s ; {fmt_number(load['wall_s'], 1)} s écoulées × {psutil.cpu_count()} cœurs = "
+               f"({load['pages']} page) {fmt_number(load['cpu_browser_s'], 1)} s, visiteurs au "
+               f"niveau du protocole {fmt_number(load.get('cpu_client_s', 0.0), 1)} s ; "
+               f"{fmt_number(load['wall_s'], 1)} s écoulées × {psutil.cpu_count()} cœurs = "
                f"{fmt_number(load['wall_s'] * (psutil.cpu_count() or 1), 0)} s disponibles")
+    if load["figure_s"]:
+        res.figure(b, "voila.load_figure_max", f"Premier chiffre clé, la plus lente des "
+                   f"{sessions} sessions", max(load["figure_s"]), "s",
+                   f"médiane {fmt_number(statistics.median(load['figure_s']), 2)} s ; page "
+                   "Chromium : " + (_times(load["page_figure_s"]) if load["page_figure_s"]
+                                    else "non chargée"))
+    res.extra["voila_load_cpu_limit"] = (
+        f"{sessions} sessions pour un pool de {pool} noyaux préchauffés : les autres démarrent "
+        f"un noyau et exécutent le notebook ; CPU serveur {fmt_number(load['cpu_server_s'], 0)} s"
+        f" en {fmt_number(load['wall_s'], 0)} s sur {psutil.cpu_count()} cœurs partagés")
+    if not opts.quick:
+        last = load["load_seconds"] if load["usable_s"] else None
+        ok = last is not None and load["loaded"] == sessions and last <= LOAD_USABLE_S
+        res.target(b, "target.voila_load_usable", f"{sessions} sessions ouvertes ensemble, "
+                   "toutes utilisables", f"{fmt_number(last, 1)} s" if last is not None
+                   else "non chargées", f"≤ {fmt_number(LOAD_USABLE_S, 0)} s", ok,
+                   res.extra.get("voila_load_cpu_limit", ""))
+        worst = max(load["figure_s"]) if load["figure_s"] else None
+        res.target(b, "target.voila_load_figure", "chaque session montre ses chiffres clés",
+                   f"{fmt_number(worst, 2)} s (la plus lente)" if worst is not None else "—",
+                   f"≤ {fmt_number(LOAD_FIGURE_S, 0)} s",
+                   worst is not None and worst <= LOAD_FIGURE_S and len(load["figure_s"]) == sessions,
+                   res.extra.get("voila_load_cpu_limit", ""))
+        med = statistics.median(load["kernel_rss_mb"]) if load["kernel_rss_mb"] else None
+        res.target(b, "target.voila_kernel_mb", "mémoire par noyau (RSS, médiane)",
+                   f"{fmt_number(med, 0)} Mo" if med is not None else "—",
+                   f"≤ {fmt_number(KERNEL_RSS_MB, 0)} Mo", med is not None and med <= KERNEL_RSS_MB,
+                   "RSS compte les bibliothèques partagées par tous les noyaux ; PSS, qui "
+                   "les répartit, médiane "
+                   + (f"{fmt_number(statistics.median(load['kernel_pss_mb']), 0)} Mo"
+                      if load["kernel_pss_mb"] else "?")
+                   + f" ; à l'import, {import_breakdown()}")
     if load["respond_ms"]:
         res.figure(b, "voila.load_respond", "Changement de commune sous charge (médiane)",
                    statistics.median(load["respond_ms"]), "ms",
@@ -448,11 +646,15 @@ def bench_voila(res: Results, opts, work: Path) -> None:
                      + (f", {fmt_number(sum(pss), 0)} Mo en PSS (pages partagées comptées "
                         "une fois)." if pss else "."))
     if cpu_total:
+        client = load["cpu_browser_s"] + load.get("cpu_client_s", 0.0)
         parts.append(f"Test de charge : {fmt_number(load['cpu_server_s'], 1)} s de CPU pour le "
-                     f"serveur et ses noyaux, {fmt_number(load['cpu_browser_s'], 1)} s pour "
-                     f"Chromium qui affiche les {sessions} pages sur les mêmes cœurs "
-                     f"({fmt_number(100 * load['cpu_browser_s'] / cpu_total, 0)} % du total) : "
-                     "le générateur de charge partage la machine qu'il mesure.")
+                     f"serveur et ses noyaux ; le générateur de charge, sur les mêmes cœurs, "
+                     f"{fmt_number(client, 1)} s ({fmt_number(100 * client / cpu_total, 0)} % du "
+                     f"total) : {load['pages']} page Chromium "
+                     f"({fmt_number(load['cpu_browser_s'], 1)} s) et "
+                     f"{sessions - load['pages']} visiteurs au niveau du protocole "
+                     f"({fmt_number(load.get('cpu_client_s', 0.0), 1)} s : page, websocket du "
+                     "noyau, états des widgets, changement de commune, sans dessin).")
     if load["loaded"] < sessions or load["responded"] < load["loaded"]:
         res.extra["voila_load_limit"] = (
             f"{sessions - load['loaded']} sessions non chargées dans le délai ; "

@@ -13,7 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Exécute chaque notebook de rapport (papermill) pour l'agglomération et chaque "
             "commune signataire, l'exporte en HTML sans code dans SORTIE/<commune>/<thème>.html, "
-            "tient SORTIE/manifest.json à jour et écrit SORTIE/index.html. Code 0 si tous les "
+            "tient SORTIE/manifest.json à jour et écrit SORTIE/index.html. Un rapport déjà "
+            "produit dans SORTIE est réutilisé quand rien de ce dont il dépend n'a changé "
+            "(son notebook, ses paramètres, les données qu'il a lues, la version de "
+            "l'atelier) ; --force relance tout. Code 0 si tous les "
             "rapports sont produits, 1 si l'un échoue, 2 si le batch ne peut pas démarrer."
         ),
     )
@@ -40,7 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="un noyau Python neuf pour chaque rapport (plus lent) ; par défaut, "
                              "chaque processus garde son noyau, remis à zéro entre deux rapports")
     parser.add_argument("--resume", action="store_true",
-                        help="ne relancer que les rapports absents, incomplets ou en échec")
+                        help="ne relancer que les rapports absents, incomplets ou en échec, "
+                             "même si leurs données ont changé")
+    parser.add_argument("--force", action="store_true",
+                        help="relancer tous les rapports, même ceux dont rien n'a changé")
     parser.add_argument("--scheduler", default=None, metavar="ADRESSE",
                         help="exécuter sur ce cluster Dask distributed (ex. tcp://hôte:8786)")
     parser.add_argument("--dask", action="store_true",
@@ -72,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             themes=args.theme, epci=args.epci, jobs=args.jobs, timeout=args.timeout,
             resume=args.resume, scheduler=args.scheduler, dask=args.dask, excel=args.excel,
             quiet=args.quiet, annee=args.annee, fresh_kernels=args.fresh_kernels,
+            force=args.force,
         )
     except (BatchError, DataError) as exc:
         print(f"Batch impossible : {exc}", file=sys.stderr)

@@ -51,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "les résultats)")
     parser.add_argument("--sessions", type=int, default=20, metavar="N",
                         help="sessions simultanées du test de charge (défaut : 20)")
+    parser.add_argument("--pool-size", type=int, default=None, metavar="N",
+                        help="noyaux préchauffés du serveur pendant le test de charge (défaut : "
+                             "celui de cdv serve)")
     parser.add_argument("--floor-repeat", type=int, default=3, metavar="N",
                         help="répétitions de la mesure du plancher (médiane, défaut : 3)")
     parser.add_argument("--max-epci", type=int, default=None, metavar="N",
@@ -76,7 +79,8 @@ def command_line(args: argparse.Namespace) -> str:
                                  ("--naive-runs", args.naive_runs, None),
                                  ("--sessions", args.sessions, 20),
                                  ("--floor-repeat", args.floor_repeat, 3),
-                                 ("--max-epci", args.max_epci, None)]:
+                                 ("--max-epci", args.max_epci, None),
+                                 ("--pool-size", args.pool_size, None)]:
         if value != default:
             parts += [flag, str(value)]
     if not args.csv:
@@ -95,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
                    epci=str(args.epci), seed=args.seed, jobs=args.jobs,
                    naive_runs=args.naive_runs, floor_repeat=args.floor_repeat,
                    sessions=args.sessions, csv=args.csv, max_epci=args.max_epci,
-                   work_dir=args.work_dir, command=command_line(args))
+                   work_dir=args.work_dir, command=command_line(args),
+                   extra={"pool_size": args.pool_size} if args.pool_size else {})
     res = run_benchmarks(opts)
     broken = [n for n in res.notes if n.startswith("Banc « ")]
     return 1 if broken else 0
