@@ -62,6 +62,9 @@ def test_commune_document_structure_and_secrecy(lens, ds):
     by_number = {b.number: b for b in lens.tables}
     for fig in figures:
         assert fig.png.startswith(b"\x89PNG")
+        if fig.table_number is None:  # a map, with what it shows in words
+            assert fig.alt.startswith("Carte ")
+            continue
         assert by_number[fig.table_number].table.titre == fig.title
         assert fig.alt.startswith("Graphique : ")
     # where Lens's own answers would be masked, the agglomeration's table stands in,
@@ -216,7 +219,8 @@ def test_docx_structure_and_libreoffice_conversion(agglomeration, agglo_doc, tmp
     assert len(word.inline_shapes) == len(doc.figures)
     with zipfile.ZipFile(path) as archive:
         xml = archive.read("word/document.xml").decode("utf-8")
-    assert xml.count('descr="Graphique : ') == len(doc.figures)
+    assert xml.count('descr="Graphique : ') + xml.count('descr="Carte ') == len(doc.figures)
+    assert xml.count('descr="Carte ') >= 1  # the map of the territory
     assert "TOC \\o" in xml
     soffice = shutil.which("libreoffice") or shutil.which("soffice")
     if soffice is None:
@@ -269,7 +273,7 @@ def test_docx_of_the_commune_document(lens):
         xml = archive.read("word/document.xml").decode("utf-8")
         settings = archive.read("word/settings.xml").decode("utf-8")
         styles = archive.read("word/styles.xml").decode("utf-8")
-    assert xml.count('descr="Graphique : ') == len(lens.figures)
+    assert xml.count('descr="Graphique : ') + xml.count('descr="Carte ') == len(lens.figures)
     # schema order of the settings: updateFields before compat
     assert settings.index("w:updateFields") < settings.index("<w:compat")
     assert 'w:lang w:val="fr-FR"' in styles
@@ -293,7 +297,7 @@ def test_a_commune_without_qpv_nor_answers_gets_honest_notes(ds):
 def test_another_territory_builds_with_what_its_data_hold(tmp_path):
     """A synthetic contract (another EPCI, one questionnaire « habitants », no meetings, no
     AMI rules, no narrative block): every chapter is there, empty parts say so."""
-    from cdv_lib import synthetic
+    from cdv_lib.bench import synthetic
     from cdv_lib.dataset import Dataset
     from cdv_lib.document.docx import render_docx
 

@@ -61,6 +61,17 @@ class _Numbering:
         return out
 
 
+    def map_blocks(self, views) -> list:
+        """Numbered figures of maps (:class:`cdv_lib.maps.MapView`)."""
+        out = []
+        for view in views:
+            self.figures += 1
+            out.append(FigureBlock(number=self.figures, title=view.titre,
+                                   png=view.png(dpi=self.dpi), alt=view.alt, table_number=None,
+                                   source=""))
+        return out
+
+
 def chart_png(table: ReportTable, *, dpi: int = 150) -> bytes:
     """The chart of *table* as PNG bytes, sized to its number of categories."""
     from matplotlib.figure import Figure
@@ -208,11 +219,22 @@ class _Builder:
                             self.table_blocks(self.take(
                                 "territoire", lambda t: t.key == "territoire.chiffres_cles"))),
                     Section("1.2 Les quartiers prioritaires", "s-territoire-qpv",
-                            self.table_blocks(self.take("territoire")))]
+                            self.territory_maps() + self.table_blocks(self.take("territoire")))]
         sections.append(Section("1.3 Analyse et préconisations", "s-contexte-analyse",
                                 [self.narrative("contexte")]))
         return Chapter("Contexte et territoire", "chapitre-contexte", "01",
                        blocks=self.messages(["territoire"]), sections=sections)
+
+    def territory_maps(self) -> list:
+        """The maps of the territory (or of the commune and its QPV); a map that cannot be
+        drawn never stops the document, it is said instead."""
+        from cdv_lib.maps import theme_maps
+
+        try:
+            views = theme_maps(self.ds, "territoire", self.commune)
+            return self.numbering.map_blocks(views)
+        except Exception:  # noqa: BLE001 - the document goes on without its map
+            return [Paragraph("La carte du territoire n'a pas pu être dessinée.")]
 
     def demarche(self) -> Chapter:
         questionnaires = self.take("gouvernance", lambda t: t.key == "gouvernance.taux_reponse")

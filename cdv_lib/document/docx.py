@@ -287,7 +287,10 @@ def _figure(word, block: FigureBlock) -> None:
         _small(word, f"Base : {block.base}")
     if block.source:
         _small(word, f"Source : {block.source}")
-    _small(word, f"Valeurs : tableau {block.table_number}")
+    if block.table_number is not None:
+        _small(word, f"Valeurs : tableau {block.table_number}")
+    else:  # a map: its text alternative is written out too (long description)
+        _small(word, block.alt)
 
 
 def _narrative(word, block: Narrative) -> None:

@@ -242,7 +242,10 @@ def figure_html(block: FigureBlock) -> str:
         meta.append(f"Base : {block.base}")
     if block.source:
         meta.append(f"Source : {block.source}")
-    meta.append(f"Valeurs : tableau {block.table_number}")
+    if block.table_number is not None:
+        meta.append(f"Valeurs : tableau {block.table_number}")
+    else:  # a map: its text alternative is written out too (long description)
+        meta.append(block.alt)
     meta_html = "".join(f'<span class="meta">{_e(m)}</span><br>' for m in meta)
     return (f'<figure class="fig" id="{_e(block.anchor)}">'
             f'<img src="data:image/png;base64,{data}" alt="{_e(block.alt)}" '

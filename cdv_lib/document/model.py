@@ -59,13 +59,14 @@ class TableBlock:
 
 @dataclass(frozen=True)
 class FigureBlock:
-    """A numbered chart (``Figure 2``) drawn from a table; *png* holds the image."""
+    """A numbered chart (``Figure 2``) drawn from a table, or a map (*table_number*
+    ``None``); *png* holds the image."""
 
     number: int
     title: str
     png: bytes
     alt: str
-    table_number: int
+    table_number: int | None
     source: str = ""
     base: str = ""
     width_cm: float = 16.0
