@@ -37,6 +37,9 @@ def project_env(base: dict[str, str] | None = None, *, data_dir: str | os.PathLi
     env["PYTHONPATH"] = os.pathsep.join([root, *[p for p in parts if p != root]])
     if data_dir is not None:
         env["CDV_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    # the analyst's kernels draw inline: an off-screen backend inherited from the caller
+    # (a batch, a document build) would show figures as text
+    env.pop("MPLBACKEND", None)
     return env
 
 

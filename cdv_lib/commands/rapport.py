@@ -59,9 +59,11 @@ def output_name(commune: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
+    import matplotlib
 
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # a document is drawn off screen; the process environment is left alone (a kernel or
+    # a server started later from the same process must keep its own backend)
+    matplotlib.use("Agg")
     from cdv_lib.atomic import clean_stale_tmp, commit, tmp_path
     from cdv_lib.dataset import load_dataset
     from cdv_lib.errors import DataError

@@ -15,7 +15,9 @@ tests and styling).
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import os
 
 import ipywidgets as widgets
@@ -228,9 +230,19 @@ class ExplorerApp:
             display(HTML(result_html(result)))
             apply_style()
             fig, ax = plt.subplots(figsize=(9, 0.32 * len(result.chart_data()) + 3.2))
-            plot_exploration(result, ax=ax)
-            display(fig)
-            plt.close(fig)
+            try:
+                plot_exploration(result, ax=ax)
+                # as an image with its text alternative, whatever matplotlib backend the
+                # kernel has (a non-inline backend would display the figure as text)
+                buffer = io.BytesIO()
+                fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+            finally:
+                plt.close(fig)
+            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            alt = html.escape(f"Graphique : {result.question_label} — les chiffres sont ceux "
+                              "du tableau ci-dessus.", quote=True)
+            display(HTML(f'<img src="data:image/png;base64,{data}" alt="{alt}" '
+                         'style="max-width:100%">'))
 
     def export(self, fmt: str) -> str | None:
         """Write the table on screen to ``exports/`` (xlsx or csv); returns the path."""
