@@ -66,7 +66,8 @@ def run_benchmarks(opts: Options) -> Results:
         res.previous = previous_run(Path(opts.results_path).read_text(encoding="utf-8"))
         res.note("Exécution partielle (`--only " + ",".join(opts.only) + "`) : les bancs "
                  + ", ".join(partial) + " n'ont pas été relancés ; leurs mesures sont celles "
-                 "de l'exécution précédente, conservée en fin de fichier.")
+                 "de l'exécution précédente, conservée en fin de fichier. Machine partagée avec "
+                 "d'autres travaux pendant la mesure : voir la charge au démarrage.")
     if opts.quick:
         res.note("Mode rapide (`--quick`) : sous-ensemble réduit ; les objectifs ne sont pas "
                  "évalués sur ces tailles.")
