@@ -30,7 +30,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 DEFAULT_THRESHOLD = 5
 SECRET_SUFFIX = "__secret"
@@ -120,7 +119,9 @@ def exposed_cells(values: Sequence[float], masked: Sequence[bool], equations: It
     # a hidden cell is determined iff its row of the null space of the equations is zero;
     # when it is not and every hidden value is >= 1, an integral circulation through it
     # gives a second non-negative integer solution. Linear programming only otherwise.
+    # imported here: scipy.optimize weighs about 35 MB in every kernel that imports secrecy
     from scipy.linalg import null_space
+    from scipy.optimize import linprog
 
     kernel = null_space(a_eq)
     interior = bool((values[hidden] >= 1).all())
