@@ -25,9 +25,9 @@ def test_results_markdown_has_figures_ratios_and_targets(tmp_path):
 
 
 def test_french_units():
-    assert fmt_value(1234.5, "s") == "1\u202f234,5 s"
+    assert fmt_value(1234.5, "s") == "1\u00a0234,5 s"  # one no-break space, as every output
     assert fmt_value(0.25, "s") == "0,25 s"
-    assert fmt_value(2048, "Mo") == "2\u202f048 Mo"
+    assert fmt_value(2048, "Mo") == "2\u00a0048 Mo"
 
 
 def test_ratio_needs_both_figures():

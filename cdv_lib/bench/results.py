@@ -210,11 +210,13 @@ def _cell(text: str) -> str:
 
 
 def fmt_number(value: float, decimals: int = 1) -> str:
-    """French number: ``12 345,6`` (narrow no-break space for thousands)."""
+    """French number by :func:`cdv_lib.formatting.fmt_number` (the one formatting API:
+    ``12 345,6`` with U+00A0); ``—`` when there is no measurement."""
+    from cdv_lib.formatting import fmt_number as french
+
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
-    text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return text
+    return french(value, decimals)
 
 
 def fmt_value(value: float, unit: str) -> str:
