@@ -111,6 +111,25 @@ def _tables_by_key(tables) -> dict:
     return {t.key: t for t in tables}
 
 
+def _single_base(table, column: str) -> float | None:
+    """The one positive base every row of *table* shows in *column*, else ``None``."""
+    bases = {_number(table, i, column) for i in range(len(table.data))}
+    if len(bases) != 1 or None in bases:
+        return None
+    n = bases.pop()
+    return n if n > 0 else None
+
+
+def _leading_row(table, count: str) -> int | None:
+    """The row with the strictly largest positive *count*, else ``None`` (a masked or
+    missing count, a tie, nothing counted)."""
+    counts = [_number(table, i, count) for i in range(len(table.data))]
+    if not counts or any(c is None for c in counts) or max(counts) <= 0:
+        return None
+    best = max(range(len(counts)), key=lambda i: counts[i])
+    return None if counts.count(counts[best]) > 1 else best
+
+
 def _year(value) -> int | None:
     try:
         return int(str(value))
@@ -189,17 +208,15 @@ def _top_share(table, label_column: str, *, what: str, libelle: str,
     """The first row of a table sorted by amount, with its share of the total."""
     if table is None or not len(table.data):
         return None
-    amounts = [_number(table, i, "Montant accordé") for i in range(len(table.data))]
-    if any(a is None for a in amounts):
-        return None  # a masked amount could be the largest
-    best = max(range(len(amounts)), key=lambda i: amounts[i])
+    # a masked amount could be the largest; a tie has no « premier »
+    best = _leading_row(table, "Montant accordé")
+    if best is None:
+        return None
     share = _number(table, best, "Part")
     total = _number(table, best, "Base (€)")
     label = _value(table, best, label_column)
     if share is None or total is None or total <= 0 or label is None:
         return None
-    if sum(1 for a in amounts if a == amounts[best]) > 1:
-        return None  # a tie: no « premier »
     year = ""
     match = [w for w in table.titre.split() if w.isdigit() and len(w) == 4]
     if match:
@@ -316,11 +333,8 @@ def _interviews(t: dict, ctx: _Context) -> KeyMessage | None:
     table = t.get("participation.entretiens")
     if table is None or not len(table.data):
         return None
-    bases = {_number(table, i, "Base (n)") for i in range(len(table.data))}
-    if len(bases) != 1 or None in bases:
-        return None
-    n = bases.pop()
-    if n <= 0:
+    n = _single_base(table, "Base (n)")
+    if n is None:
         return None
     kinds = len(table.data)
     texte = (f"{fmt_int(n)} {_plural(n, 'entretien')} {'ont' if n > 1 else 'a'} été "
@@ -332,11 +346,8 @@ def _ladder(t: dict, ctx: _Context) -> KeyMessage | None:
     table = t.get("participation.echelle")
     if table is None or not len(table.data):
         return None
-    counts = [_number(table, i, "Entretiens") for i in range(len(table.data))]
-    if any(c is None for c in counts) or max(counts) <= 0:
-        return None
-    best = max(range(len(counts)), key=lambda i: counts[i])
-    if counts.count(counts[best]) > 1:
+    best = _leading_row(table, "Entretiens")
+    if best is None:
         return None
     share = _number(table, best, "Part")
     base = _number(table, best, "Base (n)")
@@ -354,11 +365,8 @@ def _health_actions(t: dict, ctx: _Context) -> KeyMessage | None:
     table = t.get("sante.actions_thematique")
     if table is None or not len(table.data):
         return None
-    bases = {_number(table, i, "Base (actions)") for i in range(len(table.data))}
-    if len(bases) != 1 or None in bases:
-        return None
-    n = bases.pop()
-    if n <= 0:
+    n = _single_base(table, "Base (actions)")
+    if n is None:
         return None
     who = "la commune" if ctx.commune else "les communes"
     texte = (f"{fmt_int(n)} {_plural(n, 'action')} de santé "
@@ -370,11 +378,8 @@ def _health_public(t: dict, ctx: _Context) -> KeyMessage | None:
     table = t.get("sante.actions_public")
     if table is None or not len(table.data):
         return None
-    counts = [_number(table, i, "Actions") for i in range(len(table.data))]
-    if any(c is None for c in counts) or max(counts) <= 0:
-        return None
-    best = max(range(len(counts)), key=lambda i: counts[i])
-    if counts.count(counts[best]) > 1:
+    best = _leading_row(table, "Actions")
+    if best is None:
         return None
     share = _number(table, best, "Part")
     base = _number(table, best, "Base (actions)")
