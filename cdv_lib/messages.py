@@ -222,7 +222,7 @@ def _top_share(table, label_column: str, *, what: str, libelle: str,
     if match:
         year = f" en {match[-1]}"
     texte = (f"{what}{year} : {label}, avec {fmt_percent(share)} des financements accordés "
-             f"({fmt_euro(amounts[best])} sur {fmt_euro(total)}).")
+             f"({fmt_euro(_number(table, best, 'Montant accordé'))} sur {fmt_euro(total)}).")
     return KeyMessage(texte, fmt_percent(share), f"{libelle} : {label}", table.key)
 
 
