@@ -300,3 +300,33 @@ def communes_of_choices(choices: list[dict], data_dir: str | Path,
             return None
         out[choice["code"]] = code
     return out or None
+
+
+def survey_result(definition: dict, *, survey_id: str, yaml_rel: str, header_comment: str,
+                  responses: pd.DataFrame | None, responses_label: str, files_out: dict,
+                  report: ImportReport, mapping, attr_specs: dict, theme: str | None,
+                  checked_apart: set) -> ImportResult:
+    """The end of every questionnaire import (LimeSurvey, XLSForm): the definition checked
+    with the contract's own loaders (so that problems name the input file and its rows,
+    before it is checked again as written in the data folder), written as YAML under its
+    header comment, and the report completed with the mapping."""
+    import yaml
+
+    from cdv_lib.survey.definition import definition_from_dict
+    from cdv_lib.survey.normalize import normalize_responses
+
+    text = yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+    checked = definition_from_dict(yaml.load(text, Loader=yaml.BaseLoader),
+                                   file_label=f"{survey_id}.yaml")
+    if responses is not None:
+        normalize_responses(checked, responses, file_label=responses_label)
+    files_out[yaml_rel] = (header_comment + text).encode("utf-8")
+    report.kept.insert(0, f"{yaml_rel} : {len(mapping.questions)} questions, "
+                          f"{len(attr_specs)} attribut(s)")
+    report.mapped.extend(mapping.mapped)
+    report.dropped.extend(mapping.dropped)
+    report.notes.extend(mapping.notes)
+    if not theme:
+        report.notes.append("aucun thème donné (--theme) : les rapports thématiques ne montrent "
+                            "pas ces questions")
+    return ImportResult(files_out, report, checked_apart)

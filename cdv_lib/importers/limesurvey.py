@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cdv_lib.errors import DataError, Problem
 from cdv_lib.importers.common import (
@@ -55,6 +54,7 @@ from cdv_lib.importers.common import (
     csv_bytes,
     fail,
     read_input,
+    survey_result,
 )
 from cdv_lib.survey.definition import Choice
 from cdv_lib.survey.matching import ChoiceMatcher, fold, is_blank
@@ -739,29 +739,11 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
                             f"l'export des réponses (en-têtes « code de question ») sous "
                             f"{responses_rel}, puis cdv validate")
 
-    from cdv_lib.survey.definition import definition_from_dict
-    from cdv_lib.survey.normalize import normalize_responses
-
-    # checked here with the contract's loaders, so that problems name the input file and
-    # its rows; then checked again, as written, in the data folder
-    checked = definition_from_dict(yaml.load(_yaml_text(definition), Loader=yaml.BaseLoader),
-                                   file_label=f"{survey_id}.yaml")
-    if responses is not None:
-        normalize_responses(checked, responses, file_label=responses_label)
     header_comment = (f"# Produit par « cdv import limesurvey » depuis {lss_path.name}"
                       + (f" et {files[1].name}" if len(files) == 2 else "")
                       + f" (questionnaire {survey.sid}, libellés en « {language} »).\n")
-    files_out[yaml_rel] = (header_comment + _yaml_text(definition)).encode("utf-8")
-    report.kept.insert(0, f"{yaml_rel} : {len(mapping.questions)} questions, "
-                          f"{len(attr_specs)} attribut(s)")
-    report.mapped.extend(mapping.mapped)
-    report.dropped.extend(mapping.dropped)
-    report.notes.extend(mapping.notes)
-    if not args.theme:
-        report.notes.append("aucun thème donné (--theme) : les rapports thématiques ne montrent "
-                            "pas ces questions")
-    return ImportResult(files_out, report, checked_apart)
-
-
-def _yaml_text(definition: dict) -> str:
-    return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+    return survey_result(definition, survey_id=survey_id, yaml_rel=yaml_rel,
+                         header_comment=header_comment, responses=responses,
+                         responses_label=responses_label, files_out=files_out, report=report,
+                         mapping=mapping, attr_specs=attr_specs, theme=args.theme,
+                         checked_apart=checked_apart)

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from cdv_lib.errors import DataError, Problem
 from cdv_lib.importers.common import (
@@ -44,6 +43,7 @@ from cdv_lib.importers.common import (
     csv_bytes,
     fail,
     read_input,
+    survey_result,
 )
 from cdv_lib.importers.limesurvey import COMMUNE_ATTRIBUTE, _unique_labels, parse_attributes, slug
 from cdv_lib.survey.definition import Choice
@@ -593,25 +593,10 @@ def build(files: list[Path], args: argparse.Namespace, data_dir: Path) -> Import
     if attr_specs:
         definition["attributs"] = attr_specs
     definition["questions"] = mapping.questions
-    text = yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
-
-    from cdv_lib.survey.definition import definition_from_dict
-    from cdv_lib.survey.normalize import normalize_responses
-
-    checked = definition_from_dict(yaml.load(text, Loader=yaml.BaseLoader),
-                                   file_label=f"{survey_id}.yaml")
-    if responses is not None:
-        normalize_responses(checked, responses, file_label=label)
     comment = (f"# Produit par « cdv import xlsform » depuis {form_path.name}"
                + (f" et {files[1].name}" if len(files) == 2 else "")
                + (f" (libellés en « {form.language} »)" if form.language else "") + ".\n")
-    files_out[yaml_rel] = (comment + text).encode("utf-8")
-    report.kept.insert(0, f"{yaml_rel} : {len(mapping.questions)} questions, "
-                          f"{len(attr_specs)} attribut(s)")
-    report.mapped.extend(mapping.mapped)
-    report.dropped.extend(mapping.dropped)
-    report.notes.extend(mapping.notes)
-    if not args.theme:
-        report.notes.append("aucun thème donné (--theme) : les rapports thématiques ne montrent "
-                            "pas ces questions")
-    return ImportResult(files_out, report, checked_apart)
+    return survey_result(definition, survey_id=survey_id, yaml_rel=yaml_rel,
+                         header_comment=comment, responses=responses, responses_label=label,
+                         files_out=files_out, report=report, mapping=mapping,
+                         attr_specs=attr_specs, theme=args.theme, checked_apart=checked_apart)
