@@ -214,7 +214,7 @@ def cooperation_grid(data, question_id: str | None = None) -> pd.DataFrame:
 def question_table(data) -> pd.DataFrame:
     """:func:`cdv_lib.themes.gouvernance.question_table` (every choice question) for every
     EPCI."""
-    from cdv_lib.themes.gouvernance import CHOICE_TYPES, NO_AXIS, RESULT_COLUMNS
+    from cdv_lib.themes.gouvernance import CHOICE_TYPES, NO_AXIS, typed_question_table
 
     counts = _survey_counts(data)
     definition = data.survey.definition
@@ -244,15 +244,8 @@ def question_table(data) -> pd.DataFrame:
             block["_order"] = order
             order += 1
             blocks.append(block)
-    table = _by_epci(counts, pd.concat(blocks, ignore_index=True))
-    table = table.rename(columns={"effectif": "n", "base": "base_n"})
-    table["n"] = table["n"].astype("Int64")
-    table["base_n"] = table["base_n"].astype("Int64")
-    table["part"] = table["part"].astype("float64")
-    for col in ["questionnaire", "axe", "question_id", "question", "type", "ligne",
-                "ligne_libelle", "code", "libelle"]:
-        table[col] = table[col].astype("string")
-    return table[[EPCI, *RESULT_COLUMNS]]
+    return typed_question_table(_by_epci(counts, pd.concat(blocks, ignore_index=True)),
+                                first=(EPCI,))
 
 
 def median_level(data, question_id: str) -> pd.DataFrame:

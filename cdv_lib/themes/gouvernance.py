@@ -25,6 +25,7 @@ __all__ = [
     "find_matrix_question",
     "question_table",
     "questionnaire_axes",
+    "typed_question_table",
     "response_rates",
 ]
 
@@ -87,11 +88,14 @@ def question_table(survey: Survey, question_ids: Iterable[str] | None = None, *,
         block.insert(0, "questionnaire", definition.id)
         blocks.append(block)
     if not blocks:
-        return _typed(pd.DataFrame(columns=[*RESULT_COLUMNS[:9], "effectif", "part", "base"]))
-    return _typed(pd.concat(blocks, ignore_index=True))
+        return typed_question_table(pd.DataFrame(columns=[*RESULT_COLUMNS[:9], "effectif", "part", "base"]))
+    return typed_question_table(pd.concat(blocks, ignore_index=True))
 
 
-def _typed(table: pd.DataFrame) -> pd.DataFrame:
+def typed_question_table(table: pd.DataFrame, *, first: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Stacked survey frequencies (``effectif``/``base``) in the themes' convention:
+    ``n``/``base_n`` (Int64), ``part`` (float), labels as strings, the columns of
+    :data:`RESULT_COLUMNS` after the *first* ones kept as they are (``code_epci``...)."""
     table = table.rename(columns={"effectif": "n", "base": "base_n"})
     table["n"] = table["n"].astype("Int64")
     table["base_n"] = table["base_n"].astype("Int64")
@@ -99,7 +103,7 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
     for col in ["questionnaire", "axe", "question_id", "question", "type", "ligne",
                 "ligne_libelle", "code", "libelle"]:
         table[col] = table[col].astype("string")
-    return table[RESULT_COLUMNS].reset_index(drop=True)
+    return table[[*first, *RESULT_COLUMNS]].reset_index(drop=True)
 
 
 def questionnaire_axes(survey: Survey, *, theme: str | None = None,
