@@ -780,3 +780,20 @@ def plot_table(table, *, ax: Axes | None = None) -> Axes:
     func, options, title_option = CHARTS[table.chart]
     return func(table.plot_data, **options, **{title_option: table.titre},
                 source=table.source or None, ax=ax)
+
+
+def table_png(table, *, figsize: tuple[float, float], dpi: int = 100,
+              tight: bool = False) -> bytes:
+    """The chart of a :class:`cdv_lib.report.table.ReportTable` as PNG bytes, drawn on a
+    figure of its own (no pyplot state): the one rendering behind the report pages, the app
+    and the document, each choosing its size. *tight* crops to the drawing
+    (``bbox_inches="tight"``), otherwise the layout is constrained to *figsize*."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=None if tight else "constrained")
+    plot_table(table, ax=fig.subplots())
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
+    return buffer.getvalue()

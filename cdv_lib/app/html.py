@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import functools
 import html
-import io
 from collections.abc import Iterable, Sequence
 
 from cdv_lib.app.key_figures import KeyFigure
@@ -110,16 +109,9 @@ def chart_size(table) -> tuple[float, float]:
 
 def chart_png(table, *, dpi: int = 80) -> bytes:
     """The chart of a :class:`~cdv_lib.report.table.ReportTable`, as PNG bytes."""
-    from matplotlib.figure import Figure
+    from cdv_lib.plots import table_png
 
-    from cdv_lib.plots import plot_table
-
-    fig = Figure(figsize=chart_size(table), layout="constrained")
-    ax = fig.subplots()
-    plot_table(table, ax=ax)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return table_png(table, figsize=chart_size(table), dpi=dpi)
 
 
 def table_html(table) -> str:

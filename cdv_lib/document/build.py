@@ -12,7 +12,6 @@ that has no answer of the commune, saying so.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -74,21 +73,14 @@ class _Numbering:
 
 def chart_png(table: ReportTable, *, dpi: int = 150) -> bytes:
     """The chart of *table* as PNG bytes, sized to its number of categories."""
-    from matplotlib.figure import Figure
-
-    from cdv_lib.plots import plot_table
+    from cdv_lib.plots import table_png
     from cdv_lib.style import apply_style
 
     apply_style()
     rows = len(table.plot_data) if table.plot_data is not None else len(table.data)
     horizontal = table.chart not in ("funding_per_year", "health_programming")
     height = min(7.5, max(2.8, 0.32 * rows + 1.8)) if horizontal else 3.8
-    fig = Figure(figsize=(7.2, height), layout="constrained")
-    ax = fig.subplots()
-    plot_table(table, ax=ax)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return table_png(table, figsize=(7.2, height), dpi=dpi)
 
 
 def _alt_text(table: ReportTable, table_number: int) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from collections.abc import Iterable
 
 from cdv_lib.report.scope import commune_name, territory_name
@@ -71,20 +70,12 @@ def chart_size(table: ReportTable) -> tuple[float, float]:
 def chart_html(table: ReportTable, *, dpi: int = 100) -> str:
     """The chart of *table* as an embedded PNG in a ``<figure>`` with its text alternative;
     empty when the table has no chart or secrecy masked it whole."""
-    import matplotlib.pyplot as plt
-
-    from cdv_lib.plots import plot_table
+    from cdv_lib.plots import table_png
 
     if not table.chart or table.fully_masked:
         return ""
-    fig, ax = plt.subplots(figsize=chart_size(table))
-    try:
-        plot_table(table, ax=ax)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    png = table_png(table, figsize=chart_size(table), dpi=dpi, tight=True)
+    data = base64.b64encode(png).decode("ascii")
     return (f'<figure class="cdv-chart"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(chart_alt(table), quote=True)}"></figure>')
 
