@@ -110,10 +110,60 @@ def load_dataset(path: str | os.PathLike | None = None) -> Dataset:
     key = (str(directory.resolve()), _fingerprint(directory))
     cached = _CACHE.get(key)
     if cached is None:
-        cached = _load(directory)
+        cached = _read_snapshot(key) or _load(directory)
         _CACHE.clear()  # keep only the latest load: data directories can be large
         _CACHE[key] = cached
     return _copy(cached)
+
+
+#: A checked dataset written by :func:`write_snapshot` (set by ``cdv serve`` for its kernels).
+SNAPSHOT_ENV = "CDV_DATASET_SNAPSHOT"
+
+
+def write_snapshot(path: str | os.PathLike, data_dir: str | os.PathLike | None = None,
+                   ) -> Path | None:
+    """Load and check *data_dir* once and write the checked dataset to *path*.
+
+    A process whose :data:`SNAPSHOT_ENV` names *path* then gets the dataset from it in
+    :func:`load_dataset` without reading, typing and checking the files again (nor importing
+    pandera), as long as the folder's files are those the snapshot was made from (names,
+    sizes and modification times, as for the in-process cache); otherwise it loads the folder
+    itself. ``cdv serve`` makes one for its kernels in a private temporary folder: each
+    session's kernel starts faster and about 11 MB lighter.
+
+    Returns *path*, or ``None`` (nothing written) when the data does not pass its checks:
+    every reader then loads the folder and reports the problems itself.
+    """
+    import pickle
+
+    from cdv_lib import atomic
+    from cdv_lib.paths import data_dir as default_dir
+
+    directory = default_dir(data_dir)
+    key = (str(directory.resolve()), _fingerprint(directory))  # before reading: no race
+    try:
+        dataset = load_dataset(directory)
+    except DataError:
+        return None
+    payload = pickle.dumps({"key": key, "dataset": dataset}, protocol=pickle.HIGHEST_PROTOCOL)
+    return atomic.write_bytes(Path(path), payload)
+
+
+def _read_snapshot(key: tuple) -> Dataset | None:
+    path = os.environ.get(SNAPSHOT_ENV)
+    if not path:
+        return None
+    import pickle
+
+    try:
+        with open(path, "rb") as fh:
+            payload = pickle.load(fh)
+    except Exception:  # absent, unreadable or from another version of the code: load
+        return None
+    if not isinstance(payload, dict) or payload.get("key") != key:
+        return None
+    dataset = payload.get("dataset")
+    return dataset if isinstance(dataset, Dataset) else None
 
 
 def clear_cache() -> None:

@@ -78,6 +78,29 @@ def _heading_text(tag) -> str:
     return " ".join(tag.get_text(" ", strip=True).split())
 
 
+def figure_marks(rows) -> tuple[list[list[bool]], set[int]]:
+    """Which cells of a table body show a figure, and which columns show only figures.
+
+    *rows* are lists of cell texts (``None`` for a header cell of the row, skipped). A
+    column counts as a column of figures when every cell that is not masked or missing
+    (:data:`_NEUTRAL`) shows one: its masked cells and its header are then aligned with the
+    figures. The one rule for report pages (:func:`mark_tables_html`) and tables written
+    directly (:meth:`cdv_lib.report.table.ReportTable.to_html`, the app)."""
+    cells: list[list[bool]] = []
+    columns: dict[int, list[bool]] = {}
+    for row in rows:
+        flags = []
+        for j, text in enumerate(row):
+            if text is None or text in _NEUTRAL:
+                flags.append(False)
+                continue
+            numeric = is_numeric_text(text)
+            columns.setdefault(j, []).append(numeric)
+            flags.append(numeric)
+        cells.append(flags)
+    return cells, {j for j, flags in columns.items() if flags and all(flags)}
+
+
 def _mark_tables(root) -> None:
     """Header scopes, and the ``num`` class on figure cells and their column headers."""
     for table in root.find_all("table"):
@@ -87,24 +110,20 @@ def _mark_tables(root) -> None:
                 tr.attrs.pop("style", None)  # pandas' text-align: right on every header
                 for th in tr.find_all("th"):
                     th.attrs.setdefault("scope", "col")
-        body_rows = [tr for tr in table.find_all("tr") if tr.find_parent("thead") is None]
-        columns: dict[int, list[bool]] = {}
-        for tr in body_rows:
-            for j, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
+        body_rows = [tr.find_all(["td", "th"], recursive=False)
+                     for tr in table.find_all("tr") if tr.find_parent("thead") is None]
+        for row in body_rows:
+            for cell in row:
                 if cell.name == "th":
                     cell.attrs.setdefault("scope", "row")
+        cells, numeric_cols = figure_marks(
+            [[None if c.name == "th" else c.get_text(" ", strip=True) for c in row]
+             for row in body_rows])
+        for row, flags in zip(body_rows, cells):
+            for j, (cell, numeric) in enumerate(zip(row, flags)):
+                if cell.name != "td":
                     continue
-                text = cell.get_text(" ", strip=True)
-                if text in _NEUTRAL:
-                    continue
-                numeric = is_numeric_text(text)
-                columns.setdefault(j, []).append(numeric)
-                if numeric:
-                    cell["class"] = list(dict.fromkeys([*cell.get("class", []), NUM_CLASS]))
-        numeric_cols = {j for j, flags in columns.items() if flags and all(flags)}
-        for tr in body_rows:
-            for j, cell in enumerate(tr.find_all(["td", "th"], recursive=False)):
-                if j in numeric_cols and cell.name == "td" and cell.get_text(strip=True) in _NEUTRAL:
+                if numeric or (j in numeric_cols and cell.get_text(strip=True) in _NEUTRAL):
                     cell["class"] = list(dict.fromkeys([*cell.get("class", []), NUM_CLASS]))
         if thead is not None:
             last = thead.find_all("tr")[-1:] or []

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from cdv_lib import columns as C
 from cdv_lib.errors import Problem
@@ -52,6 +51,20 @@ CATEGORIES = ("frein", "levier", "proposition", "constat")
 STATUTS = ("réalisé", "en cours", "partiellement réalisé", "non engagé")
 MARKERS = ("s", "nd", "ns")  # INSEE: secret, non disponible, non significatif
 MAX_PER_KIND = 50  # problems of one kind listed per column before summarising
+
+
+class _Pandera:
+    """``pandera.pandas``, imported when a table is first checked: reading the column lists
+    and empty frames of this module (the app's kernels, which receive the checked dataset,
+    :func:`cdv_lib.dataset.write_snapshot`) costs no pandera import (about 11 MB and 0,3 s)."""
+
+    def __getattr__(self, name: str):
+        import pandera.pandas
+
+        return getattr(pandera.pandas, name)
+
+
+pa = _Pandera()
 
 EXPECT_INSEE = "un code INSEE de 5 caractères (5 chiffres, ou 2A/2B suivi de 3 chiffres)"
 EXPECT_QPV = "un code QPV : QP + 6 chiffres (2015) ou QN + 6 lettres ou chiffres (2024)"

@@ -30,10 +30,12 @@ What the server exposes, and why:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -188,16 +190,33 @@ def voila_env(config: ServeConfig, base: dict[str, str] | None = None) -> dict[s
 
 def start(config: ServeConfig, *, python: str | None = None, stdout=None, stderr=None,
           ) -> subprocess.Popen:
-    """Start the Voilà server in its own process group (stopped with :func:`stop`)."""
-    return subprocess.Popen(
-        voila_argv(config, python=python),
-        env=voila_env(config),
-        cwd=str(Path(config.notebook).resolve().parent),
-        stdout=stdout,
-        stderr=stderr,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    """Start the Voilà server in its own process group (stopped with :func:`stop`).
+
+    The data are loaded and checked once here and handed to every kernel as a snapshot
+    (:func:`cdv_lib.dataset.write_snapshot`, in a private temporary folder removed by
+    :func:`stop`); a kernel whose data folder changed since loads it itself."""
+    from cdv_lib.dataset import SNAPSHOT_ENV, write_snapshot
+
+    env = voila_env(config)
+    snapshot_dir = Path(tempfile.mkdtemp(prefix="cdv-serve-"))  # mode 0700
+    snapshot = write_snapshot(snapshot_dir / "donnees.pickle", config.resolved_data_dir())
+    if snapshot is not None:
+        env[SNAPSHOT_ENV] = str(snapshot)
+    try:
+        process = subprocess.Popen(
+            voila_argv(config, python=python),
+            env=env,
+            cwd=str(Path(config.notebook).resolve().parent),
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except BaseException:
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
+        raise
+    process.cdv_snapshot_dir = snapshot_dir
+    return process
 
 
 class ServerError(RuntimeError):
@@ -239,7 +258,17 @@ def _probe_url(url: str) -> str:
 
 
 def stop(process: subprocess.Popen, *, timeout: float = 10.0) -> int | None:
-    """Stop the server and its kernels: SIGTERM to its process group, SIGKILL if needed."""
+    """Stop the server and its kernels: SIGTERM to its process group, SIGKILL if needed;
+    remove the data snapshot made by :func:`start`."""
+    try:
+        return _stop(process, timeout)
+    finally:
+        snapshot_dir = getattr(process, "cdv_snapshot_dir", None)
+        if snapshot_dir is not None:
+            shutil.rmtree(snapshot_dir, ignore_errors=True)
+
+
+def _stop(process: subprocess.Popen, timeout: float) -> int | None:
     if process.poll() is not None:
         return process.returncode
     # Voilà stops its kernels on SIGTERM; kernels left by a SIGKILL exit on their own

@@ -10,11 +10,12 @@ Reads the project's offline copies (not shipped with the package):
 
 and writes, deterministically (same input, same bytes):
 
-- ``cdv_lib/reference/communes_contours.json.gz``: ``{"meta": {...}, "communes":
-  {code_insee: [nom, geometry]}}``,
-- ``cdv_lib/reference/qpv2024.json.gz``: ``{"meta": {...}, "epci": {siren: nom},
-  "communes_epci": {code_insee: siren}, "qpv": {code_qpv: {"nom", "communes", "epci",
-  "geometry"}}}``,
+- ``cdv_lib/reference/communes_contours.zip``: ``meta.json`` and one member per bucket of
+  codes (:func:`cdv_lib.geo.reference.bucket`), ``communes/62.json`` = ``{code_insee: [nom,
+  geometry]}``,
+- ``cdv_lib/reference/qpv2024.zip``: ``meta.json``, ``epci.json`` = ``{siren: nom}``,
+  ``communes_epci/62.json`` = ``{code_insee: siren}``, ``qpv/06.json`` = ``{code_qpv: {"nom",
+  "communes", "epci", "geometry"}}``,
 
 geometries encoded by :func:`cdv_lib.geo.encoding.encode_geometry` (lossless at 4 decimals)
 and kept as JSON strings (:func:`~cdv_lib.geo.encoding.dumps_geometry`, decoded on demand).
@@ -30,12 +31,14 @@ import gzip
 import io
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cdv_lib.geo.encoding import SCALE, dumps_geometry, encode_geometry  # noqa: E402
+from cdv_lib.geo.reference import COMMUNES_FILE, QPV_FILE, bucket  # noqa: E402
 
 COMMUNES_SOURCE = ("IGN Admin Express COG 2018, simplifié (gregoiredavid/france-geojson) ; "
                    "codes et noms INSEE COG 2018")
@@ -50,11 +53,27 @@ def find_shared() -> Path:
     raise SystemExit("dossier shared/reference/geo introuvable : préciser --shared")
 
 
-def write_gz_json(path: Path, obj: dict) -> int:
-    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+def _json(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+def bucketed(kind: str, records: dict) -> dict[str, dict]:
+    """``{member: {code: record}}``, each code in its :func:`bucket`."""
+    out: dict[str, dict] = {}
+    for code, record in records.items():
+        out.setdefault(bucket(kind, code), {})[code] = record
+    return out
+
+
+def write_zip_json(path: Path, members: dict[str, object]) -> int:
+    """A zip of JSON members, same bytes for the same input (sorted members, fixed dates)."""
     buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=9, mtime=0, filename="") as gz:
-        gz.write(data)
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, _json(members[name]), compresslevel=9)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(buf.getvalue())
     tmp.replace(path)
@@ -92,10 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         props = feature["properties"]
         out_communes[str(props["code"])] = [props["nom"],
                                             dumps_geometry(encode_geometry(feature["geometry"]))]
-    size_c = write_gz_json(args.out / "communes_contours.json.gz", {
-        "meta": {"source": COMMUNES_SOURCE, "licence": "Licence Ouverte / Open Licence (Etalab)",
-                 "millesime": "COG 2018", "echelle": SCALE, "crs": "WGS84 (lon, lat)"},
-        "communes": out_communes})
+    size_c = write_zip_json(args.out / COMMUNES_FILE, {
+        "meta.json": {"source": COMMUNES_SOURCE,
+                      "licence": "Licence Ouverte / Open Licence (Etalab)",
+                      "millesime": "COG 2018", "echelle": SCALE, "crs": "WGS84 (lon, lat)"},
+        **bucketed("communes", out_communes)})
 
     with gzip.open(shared / "geo" / "qpv2024_contours.geojson.gz", "rt", encoding="utf-8") as fh:
         qpvs = json.load(fh)
@@ -112,14 +132,14 @@ def main(argv: list[str] | None = None) -> int:
                 epcis.append(siren)
         out_qpv[props["code_qp"]] = {"nom": props["lib_qp"], "communes": codes, "epci": epcis,
                                      "geometry": dumps_geometry(encode_geometry(feature["geometry"]))}
-    size_q = write_gz_json(args.out / "qpv2024.json.gz", {
-        "meta": {"source": QPV_SOURCE, "licence": "Licence Ouverte 2.0 (ANCT, data.gouv.fr)",
-                 "epci_source": "liste Etalab des communes (communes_france.csv)",
-                 "communes_sans_epci": sorted(without_epci), "echelle": SCALE,
-                 "crs": "WGS84 (lon, lat)"},
-        "epci": dict(sorted(epci_names.items())),
-        "communes_epci": dict(sorted(epci_of.items())),
-        "qpv": out_qpv})
+    size_q = write_zip_json(args.out / QPV_FILE, {
+        "meta.json": {"source": QPV_SOURCE, "licence": "Licence Ouverte 2.0 (ANCT, data.gouv.fr)",
+                      "epci_source": "liste Etalab des communes (communes_france.csv)",
+                      "communes_sans_epci": sorted(without_epci), "echelle": SCALE,
+                      "crs": "WGS84 (lon, lat)"},
+        "epci.json": dict(sorted(epci_names.items())),
+        **bucketed("communes_epci", epci_of),
+        **bucketed("qpv", out_qpv)})
     print(f"{len(out_communes)} communes : {size_c / 1e6:.1f} Mo ; {len(out_qpv)} QPV : "
           f"{size_q / 1e6:.1f} Mo ; communes de QPV sans EPCI dans la liste : "
           f"{', '.join(sorted(without_epci)) or 'aucune'}")

@@ -308,3 +308,31 @@ def test_sample_surveys_show_wilson_intervals_and_censuses_say_exhaustif():
     census = gouvernance.questions_communes(ds)[0]
     assert "Intervalle de confiance à 95 %" not in census.data.columns
     assert any(n.startswith("Exhaustif") for n in census.notes)
+
+
+def test_to_html_marks_figures_as_the_report_pages_do():
+    """The app writes a table without re-parsing its HTML: cells showing a figure carry
+    ``num`` also in a text column (« Lens / Agglomération »), with the same rule as the
+    pages' marker (:func:`cdv_lib.page.mark_tables_html`)."""
+    from bs4 import BeautifulSoup
+
+    from cdv_lib import page
+
+    frame = pd.DataFrame({"Indicateur": ["Population", "Part QPV", "Rang"],
+                          "Lens": ["31\u202f415", "42,1\u00a0%", "s"],
+                          "Note": ["12", "texte", "s"],
+                          "Actions": [3, 4, None]})
+    table = rt.ReportTable(key="x.y", titre="Comparaison", data=frame,
+                           formats={"Actions": "integer"}, secret_rule="public")
+    direct = BeautifulSoup(table.to_html(), "html.parser")
+    marked = BeautifulSoup(page.mark_tables_html(table.to_html()), "html.parser")
+
+    def classes(soup):
+        return [["num" in (c.get("class") or []) for c in tr.find_all(["th", "td"])]
+                for tr in soup.find_all("tr")]
+
+    assert classes(direct) == classes(marked)
+    assert classes(direct) == [[False, True, False, True],
+                               [False, True, True, True],
+                               [False, True, False, True],
+                               [False, True, False, True]]

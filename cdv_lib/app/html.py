@@ -115,12 +115,11 @@ def chart_png(table, *, dpi: int = 80) -> bytes:
 
 
 def table_html(table) -> str:
-    """A report table as in the report pages: :meth:`ReportTable.to_html` marked by
-    :func:`cdv_lib.page.mark_tables_html` (cells showing a figure right-aligned, also in
-    columns of mixed kinds such as « Lens / Agglomération »)."""
-    from cdv_lib.page import mark_tables_html
-
-    return mark_tables_html(table.to_html(heading="h3"))
+    """A report table as in the report pages: :meth:`ReportTable.to_html`, which marks the
+    cells showing a figure as the pages do (:func:`cdv_lib.page.figure_marks`; also in
+    columns of mixed kinds such as « Lens / Agglomération »), without parsing its HTML
+    again (no HTML parser in the app's kernels)."""
+    return table.to_html(heading="h3")
 
 
 def tables_html(tables: Iterable, *, charts: bool = True) -> str:

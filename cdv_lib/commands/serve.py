@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"Application disponible sur {config.url()} (Ctrl+C pour arrêter)", flush=True)
         code = process.wait()
+        stop(process)  # already ended: removes the data snapshot
     except KeyboardInterrupt:
         code = stop(process)
         print("Application arrêtée.", flush=True)

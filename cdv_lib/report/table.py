@@ -172,13 +172,21 @@ class ReportTable:
         Every text from the data (commune names, action titles, verbatims) is escaped, so
         ``<script>`` is shown as text.
         """
+        from cdv_lib.page import figure_marks
+
         formatted = self.formatted()
-        classes = [' class="num"' if self.kind(c) != TEXT else "" for c in formatted.columns]
-        head = "".join(f'<th scope="col"{k}>{html.escape(str(c))}</th>'
-                       for c, k in zip(formatted.columns, classes))
+        texts = [[str(v) for v in row] for row in formatted.itertuples(index=False, name=None)]
+        cells, figure_columns = figure_marks([[t.strip() for t in row] for row in texts])
+        numeric = [self.kind(c) != TEXT or j in figure_columns
+                   for j, c in enumerate(formatted.columns)]
+        num = ' class="num"'
+        head = "".join(f'<th scope="col"{num if k else ""}>{html.escape(str(c))}</th>'
+                       for c, k in zip(formatted.columns, numeric))
         rows = "".join(
-            "<tr>" + "".join(f"<td{k}>{html.escape(str(v))}</td>" for v, k in zip(row, classes))
-            + "</tr>" for row in formatted.itertuples(index=False, name=None))
+            "<tr>" + "".join(
+                f"<td{num if k or f else ''}>"
+                f"{html.escape(v)}</td>" for v, k, f in zip(row, numeric, flags))
+            + "</tr>" for row, flags in zip(texts, cells))
         table = (f'<table class="cdv-table"><thead><tr>{head}</tr></thead>'
                  f"<tbody>{rows}</tbody></table>")
         caption = "".join(f"<p class=\"cdv-note\">{html.escape(line)}</p>"
