@@ -123,3 +123,18 @@ def test_fix_one_row_changes_one_value_only(tmp_path):
     said = fix_one_row(path)
     assert path.read_bytes() == b"annee;numero_dossier;montant_demande\r\n2015;A;871\r\n2016;B;12,5\r\n"
     assert said == "programmation.csv, ligne 2, montant_demande : 870 → 871"
+
+
+def test_document_report_is_read_from_the_command_output():
+    from cdv_lib.bench.document import parse_report
+
+    out = ("écrit : /t/rapport/rapport_evaluation.html (0,1 s)\n"
+           "écrit : /t/rapport/rapport_evaluation.pdf (5,0 s)\n"
+           "Document de travail : 5 textes à rédiger (redaction/contexte.md).\n"
+           "Rapport « CA de Lens-Liévin » : 89 tableaux, 54 figures, 13,5 s (données, tableaux, "
+           "graphiques et cartes : 7,2 s).\n")
+    assert parse_report(out) == {"scope": "CA de Lens-Liévin", "tables": 89, "figures": 54,
+                                 "total_s": 13.5, "content_s": 7.2,
+                                 "formats": {"html": 0.1, "pdf": 5.0}}
+    with pytest.raises(ValueError, match="bilan"):
+        parse_report("écrit : x.pdf (1,0 s)\n")

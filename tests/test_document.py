@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cdv_lib import cli
+from cdv_lib.bench.document import parse_report
 from cdv_lib.dataset import load_dataset
 from cdv_lib.document import build_document
 from cdv_lib.document.html import render_html
@@ -130,7 +131,12 @@ def test_final_builds_when_every_block_is_written(tmp_path, capsys):
     out = tmp_path / "sortie"
     code = cli.main(["rapport", "--final", "--format", "html", "--commune", "62498",
                      "--data", str(data), "--out", str(out)])
-    assert code == 0, capsys.readouterr()
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    # what the document benchmark reads from the command (cdv_lib.bench.document)
+    report = parse_report(printed)
+    assert report["scope"] == "Lens (62498)" and set(report["formats"]) == {"html"}
+    assert 0 < report["content_s"] <= report["total_s"]
     page = (out / "rapport" / "rapport_62498.html").read_text(encoding="utf-8")
     assert 'class="a-rediger"' not in page and "Document de travail" not in page
     assert "&lt;b&gt;brut&lt;/b&gt;" in page

@@ -20,7 +20,7 @@ from cdv_lib.bench.results import Results, fmt_number
 from cdv_lib.paths import PROJ_ROOT
 
 #: Sub-benchmarks in execution order (``--only`` picks among them).
-BENCHMARKS = ("floor", "batch", "incremental", "dask", "voila", "national")
+BENCHMARKS = ("floor", "batch", "incremental", "dask", "voila", "national", "document")
 DEFAULT_RESULTS = PROJ_ROOT / "benchmarks" / "results.md"
 
 # targets of the issue
@@ -316,7 +316,8 @@ def _register_optional() -> None:
                                ("batch", "batch", "bench_batch"),
                                ("incremental", "batch", "bench_incremental"),
                                ("dask", "batch", "bench_dask"),
-                               ("voila", "voila", "bench_voila")]:
+                               ("voila", "voila", "bench_voila"),
+                               ("document", "document", "bench_document")]:
         try:
             RUNNERS[name] = getattr(importlib.import_module(f"cdv_lib.bench.{module}"), attr)
         except ImportError as exc:

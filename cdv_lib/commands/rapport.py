@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from cdv_lib.atomic import clean_stale_tmp, commit, tmp_path
     from cdv_lib.dataset import load_dataset
     from cdv_lib.errors import DataError
+    from cdv_lib.formatting import fmt_number
     from cdv_lib.paths import DEFAULT_OUT_DIR
 
     started = time.perf_counter()
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
+    built = time.perf_counter() - started
     missing = doc.missing_narratives
     if args.final and missing:
         print(f"Version définitive refusée : {len(missing)} texte"
@@ -132,12 +134,13 @@ def run(args: argparse.Namespace) -> int:
         commit(tmp, target)
         written.append((target, seconds))
     for target, seconds in written:
-        print(f"écrit : {target} ({seconds:.1f} s)")
+        print(f"écrit : {target} ({fmt_number(seconds, 1)} s)")
     if missing:
         print(f"Document de travail : {len(missing)} texte{'s' if len(missing) > 1 else ''} "
               "à rédiger (" + ", ".join(b.path for b in missing) + ").")
     for line in failed:
         print(f"Échec : {line}", file=sys.stderr)
     print(f"Rapport « {doc.scope} » : {len(doc.tables)} tableaux, {len(doc.figures)} figures, "
-          f"{time.perf_counter() - started:.1f} s.")
+          f"{fmt_number(time.perf_counter() - started, 1)} s (données, tableaux, graphiques "
+          f"et cartes : {fmt_number(built, 1)} s).")
     return 1 if failed else 0
