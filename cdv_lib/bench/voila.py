@@ -71,8 +71,13 @@ def browser_helpers():
     return module
 
 
+#: What a kernel's command line holds.
+KERNEL_MARKS = ("cdv_lib.app_kernel", "ipykernel")
+
+
 def kernels_of(server_pid: int) -> list[psutil.Process]:
-    """Kernel processes (``ipykernel``) started by the Voilà server."""
+    """Kernel processes started by the Voilà server: the app's kernel
+    (``-m cdv_lib.app_kernel``, see :mod:`cdv_lib.app_kernel`) or a standard ``ipykernel``."""
     try:
         children = psutil.Process(server_pid).children(recursive=True)
     except psutil.Error:
@@ -80,7 +85,7 @@ def kernels_of(server_pid: int) -> list[psutil.Process]:
     out = []
     for p in children:
         try:
-            if any("ipykernel" in part for part in p.cmdline()):
+            if any(mark in part for part in p.cmdline() for mark in KERNEL_MARKS):
                 out.append(p)
         except psutil.Error:
             continue
