@@ -13,6 +13,7 @@ A missing share (``NaN``/``NA``) is a value masked by statistical secrecy: no ba
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -782,12 +783,44 @@ def plot_table(table, *, ax: Axes | None = None) -> Axes:
                 source=table.source or None, ax=ax)
 
 
+#: Charts already drawn in this process (:func:`table_png` with ``cache=True``), by content.
+_PNG_CACHE: OrderedDict[str, bytes] = OrderedDict()
+PNG_CACHE_BYTES = 24 * 2**20
+
+
+def _png_key(table, figsize, dpi: int, tight: bool) -> str | None:
+    """Digest of everything a chart's pixels depend on: the chart, its title, source and data,
+    the size and resolution, and matplotlib's settings. ``None`` if it cannot be computed."""
+    import hashlib
+    import pickle
+
+    import matplotlib
+
+    try:
+        payload = pickle.dumps(
+            (table.chart, table.titre, table.source, table.plot_data, tuple(figsize), dpi,
+             tight, sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())),
+            protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return None
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
 def table_png(table, *, figsize: tuple[float, float], dpi: int = 100,
-              tight: bool = False) -> bytes:
+              tight: bool = False, cache: bool = False) -> bytes:
     """The chart of a :class:`cdv_lib.report.table.ReportTable` as PNG bytes, drawn on a
     figure of its own (no pyplot state): the one rendering behind the report pages, the app
     and the document, each choosing its size. *tight* crops to the drawing
-    (``bbox_inches="tight"``), otherwise the layout is constrained to *figsize*."""
+    (``bbox_inches="tight"``), otherwise the layout is constrained to *figsize*.
+
+    *cache*: reuse the PNG of an identical chart drawn earlier in this process (same data,
+    title, source, size and matplotlib settings; at most :data:`PNG_CACHE_BYTES`). The batch
+    keeps each kernel for many reports, and the commune reports show the agglomeration's
+    reference tables again and again: each of those charts is drawn once per kernel."""
+    key = _png_key(table, figsize, dpi, tight) if cache else None
+    if key is not None and key in _PNG_CACHE:
+        _PNG_CACHE.move_to_end(key)
+        return _PNG_CACHE[key]
     import io
 
     from matplotlib.figure import Figure
@@ -796,4 +829,9 @@ def table_png(table, *, figsize: tuple[float, float], dpi: int = 100,
     plot_table(table, ax=fig.subplots())
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
-    return buffer.getvalue()
+    png = buffer.getvalue()
+    if key is not None:
+        _PNG_CACHE[key] = png
+        while sum(len(v) for v in _PNG_CACHE.values()) > PNG_CACHE_BYTES and len(_PNG_CACHE) > 1:
+            _PNG_CACHE.popitem(last=False)
+    return png

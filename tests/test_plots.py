@@ -262,3 +262,32 @@ def test_frequencies_reads_the_gouvernance_question_table():
     ax = plots.plot_frequencies(data)
     assert "n = 18 répondants, 1 non-réponse exclue" in get_caption(ax)
     assert f"{fmt_percent(0.5)} (9)" in annotations(ax)
+
+
+def test_table_png_cache_reuses_only_an_identical_chart(monkeypatch):
+    from cdv_lib.dataset import load_dataset
+    from cdv_lib.report import finances
+
+    monkeypatch.setattr(plots, "_PNG_CACHE", type(plots._PNG_CACHE)())
+    table = next(t for t in finances.tables(load_dataset()) if t.chart)
+    drawn = []
+    original = plots.plot_table
+
+    def counting(t, *, ax=None):
+        drawn.append(t.key)
+        return original(t, ax=ax)
+
+    monkeypatch.setattr(plots, "plot_table", counting)
+    first = plots.table_png(table, figsize=(6, 3), dpi=60, cache=True)
+    again = plots.table_png(table, figsize=(6, 3), dpi=60, cache=True)
+    assert again == first and len(drawn) == 1
+    # another size, other data, other settings, or no cache asked: drawn again
+    plots.table_png(table, figsize=(6, 4), dpi=60, cache=True)
+    changed = type(table)(**{**table.__dict__, "plot_data": table.plot_data.iloc[:1]})
+    assert plots.table_png(changed, figsize=(6, 3), dpi=60, cache=True) != first
+    assert len(drawn) == 3
+    with matplotlib.rc_context({"font.size": 20}):  # settings changed: not taken as equal
+        plots.table_png(table, figsize=(6, 3), dpi=60, cache=True)
+    assert len(drawn) == 4
+    plots.table_png(table, figsize=(6, 3), dpi=60)
+    assert len(drawn) == 5

@@ -74,7 +74,7 @@ def chart_html(table: ReportTable, *, dpi: int = 100) -> str:
 
     if not table.chart or table.fully_masked:
         return ""
-    png = table_png(table, figsize=chart_size(table), dpi=dpi, tight=True)
+    png = table_png(table, figsize=chart_size(table), dpi=dpi, tight=True, cache=True)
     data = base64.b64encode(png).decode("ascii")
     return (f'<figure class="cdv-chart"><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(chart_alt(table), quote=True)}"></figure>')

@@ -214,13 +214,31 @@ def survey_tables(dataset, survey_id: str, *, theme: str, commune: str | None = 
         grid); the non-response row ends each block. ``chart`` is ``frequencies``,
         ``multiple_choice`` or ``level_grid``.
     """
-    from cdv_lib.report.scope import commune_name
-    from cdv_lib.themes.gouvernance import question_table
-
     commune = check_commune(dataset, commune)
     survey = dataset.questionnaires.get(survey_id)
     if survey is None:
         return []
+    # A report asks for the same tables twice (its key messages, then its sections): they
+    # are built once per dataset object. Each report loads its own copy of the dataset
+    # (load_dataset), so nothing is shared between reports and what a report reads is still
+    # recorded by the batch the first time.
+    key = (survey_id, id(survey), theme, commune,
+           None if question_ids is None else tuple(question_ids), question_theme, reference,
+           repr(dataset.config))
+    memo = vars(dataset).setdefault("_survey_tables_memo", {})
+    if key not in memo:
+        memo[key] = tuple(_survey_tables(dataset, survey, survey_id, theme=theme,
+                                         commune=commune, question_ids=question_ids,
+                                         question_theme=question_theme, reference=reference))
+    return list(memo[key])
+
+
+def _survey_tables(dataset, survey, survey_id: str, *, theme: str, commune: str | None,
+                   question_ids: Sequence[str] | None, question_theme: str | None,
+                   reference: bool) -> list[ReportTable]:
+    from cdv_lib.report.scope import commune_name
+    from cdv_lib.themes.gouvernance import question_table
+
     where = where_commune(survey, commune)
     if where is False:
         return []
