@@ -278,14 +278,22 @@ def bench_batch(res: Results, opts, work: Path) -> None:
         "démarre deux Pythons, un noyau et tous les imports à chaque rapport")
     floor_one = res.get("floor.one")
     if prof and floor_one is not None:
-        above = prof["run"] - floor_one.value
+        runs = list(manifest["runs"].values())
+        by_theme: dict[str, float] = {}
+        for r in runs:
+            by_theme[r.get("theme", "?")] = by_theme.get(r.get("theme", "?"), 0.0) + float(
+                r.get("duration") or 0.0)
+        inside = sum(by_theme.values())
+        top = sorted(by_theme.items(), key=lambda kv: kv[1], reverse=True)[:3]
         res.extra["batch_floor_limit"] = (
-            f"un rapport dure {fmt_number(prof['run'], 2)} s dans le batch (médiane) contre "
-            f"{fmt_number(floor_one.value, 2)} s de plancher par rapport (noyau neuf + "
-            f"imports) : {fmt_number(above, 2)} s d'écart ; le batch ne démarre qu'un noyau "
-            "par processus ; restent les calculs "
-            f"{fmt_number(prof['compute'], 2)} s, l'affichage {fmt_number(prof['display'], 2)} s"
-            f" et l'export HTML {fmt_number(export or 0.0, 2)} s")
+            f"les {len(runs)} rapports ont duré {fmt_number(inside, 0)} s dans les noyaux "
+            f"({fmt_number(inside / max(cores, 1), 0)} s par processus sur {cores}), contre "
+            f"{fmt_number(floor_one.value, 2)} s de plancher par rapport (noyau neuf + imports) : "
+            "le temps passe dans le travail des rapports eux-mêmes — "
+            + ", ".join(f"{k} {fmt_number(v, 0)} s" for k, v in top)
+            + f" ; médiane par rapport {fmt_number(prof['run'], 2)} s, dont calculs "
+            f"{fmt_number(prof['compute'], 2)} s, affichage (tableaux, graphiques, cartes) "
+            f"{fmt_number(prof['display'], 2)} s, export HTML {fmt_number(export or 0.0, 2)} s")
 
 
 def bench_dask(res: Results, opts, work: Path) -> None:
