@@ -198,6 +198,7 @@ def start(config: ServeConfig, *, python: str | None = None, stdout=None, stderr
     holds the turns of the preheating kernels (:func:`cdv_lib.app_kernel.preheat_turn`): all
     cores but one build the pool, the last one stays for the sessions."""
     from cdv_lib.app_kernel import TURNS_ENV, make_turns, turn_count
+    from cdv_lib.cores import usable_cores
     from cdv_lib.dataset import SNAPSHOT_ENV, write_snapshot
 
     env = voila_env(config)
@@ -205,7 +206,7 @@ def start(config: ServeConfig, *, python: str | None = None, stdout=None, stderr
     snapshot = write_snapshot(snapshot_dir / "donnees.pickle", config.resolved_data_dir())
     if snapshot is not None:
         env[SNAPSHOT_ENV] = str(snapshot)
-    make_turns(snapshot_dir, turn_count(_usable_cores()))
+    make_turns(snapshot_dir, turn_count(usable_cores()))
     env[TURNS_ENV] = str(snapshot_dir)
     try:
         process = subprocess.Popen(
@@ -288,13 +289,6 @@ def _stop(process: subprocess.Popen, timeout: float) -> int | None:
         except subprocess.TimeoutExpired:
             continue
     return process.poll()
-
-
-def _usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cdv_lib.geo.encoding import SCALE, dumps_geometry, encode_geometry  # noqa: E402
-from cdv_lib.geo.reference import COMMUNES_FILE, QPV_FILE, bucket  # noqa: E402
+from cdv_lib.geo.reference import COMMUNES_FILE, QPV_FILE, bucket  # noqa: E402 - after sys.path
 
 COMMUNES_SOURCE = ("IGN Admin Express COG 2018, simplifié (gregoiredavid/france-geojson) ; "
                    "codes et noms INSEE COG 2018")

@@ -61,10 +61,9 @@ def _duration(seconds: float) -> str:
 
 def default_jobs() -> int:
     """One worker per available core."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    from cdv_lib.cores import usable_cores
+
+    return usable_cores()
 
 
 def config_year(data: str | os.PathLike | None) -> int | None:

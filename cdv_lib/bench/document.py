@@ -21,10 +21,10 @@ AGGLOMERATION_SECONDS = 60.0
 COMMUNE_SECONDS = 15.0
 FORMATS = ("html", "pdf", "docx")
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
-_WRITTEN = re.compile(r"^écrit : .+\.(\w+) \(" + _NUMBER + r" s\)$", re.M)
+_WRITTEN = re.compile(r"^écrit : .+\.(\w+) \(" + _NUMBER + r" s\)$", re.MULTILINE)
 _SUMMARY = re.compile(r"^Rapport « (.+) » : (\d+) tableaux, (\d+) figures, " + _NUMBER
                       + r" s \(données, tableaux, graphiques et cartes : " + _NUMBER + r" s\)\.$",
-                      re.M)
+                      re.MULTILINE)
 
 
 def _seconds(text: str) -> float:
@@ -48,7 +48,7 @@ def pdf_pages(path: Path) -> int | None:
     if shutil.which("pdfinfo") is None or not path.exists():
         return None
     proc = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, timeout=60)
-    found = re.search(r"^Pages:\s+(\d+)", proc.stdout, re.M)
+    found = re.search(r"^Pages:\s+(\d+)", proc.stdout, re.MULTILINE)
     return int(found.group(1)) if found else None
 
 

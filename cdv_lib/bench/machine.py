@@ -8,6 +8,8 @@ import sys
 from datetime import datetime
 from importlib import metadata
 
+from cdv_lib.cores import usable_cores
+
 PACKAGES = ("pandas", "numpy", "papermill", "nbclient", "nbconvert", "jupyter_client",
             "ipykernel", "voila", "dask", "distributed", "pandera", "matplotlib", "seaborn",
             "playwright")
@@ -33,14 +35,6 @@ def _proc_memory_kb() -> int | None:
     except (OSError, ValueError):
         pass
     return None
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def package_versions(names=PACKAGES) -> dict[str, str]:
