@@ -1,4 +1,4 @@
-"""How many cores this process may use (the batch's workers, the app's preheating turns)."""
+"""How many cores this process may use (the batch's workers, the benchmarks)."""
 
 from __future__ import annotations
 

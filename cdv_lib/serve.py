@@ -194,11 +194,7 @@ def start(config: ServeConfig, *, python: str | None = None, stdout=None, stderr
 
     The data are loaded and checked once here and handed to every kernel as a snapshot
     (:func:`cdv_lib.dataset.write_snapshot`, in a private temporary folder removed by
-    :func:`stop`); a kernel whose data folder changed since loads it itself. The same folder
-    holds the turns of the preheating kernels (:func:`cdv_lib.app_kernel.preheat_turn`): all
-    cores but one build the pool, the last one stays for the sessions."""
-    from cdv_lib.app_kernel import TURNS_ENV, make_turns, turn_count
-    from cdv_lib.cores import usable_cores
+    :func:`stop`); a kernel whose data folder changed since loads it itself."""
     from cdv_lib.dataset import SNAPSHOT_ENV, write_snapshot
 
     env = voila_env(config)
@@ -206,8 +202,6 @@ def start(config: ServeConfig, *, python: str | None = None, stdout=None, stderr
     snapshot = write_snapshot(snapshot_dir / "donnees.pickle", config.resolved_data_dir())
     if snapshot is not None:
         env[SNAPSHOT_ENV] = str(snapshot)
-    make_turns(snapshot_dir, turn_count(usable_cores()))
-    env[TURNS_ENV] = str(snapshot_dir)
     try:
         process = subprocess.Popen(
             voila_argv(config, python=python),

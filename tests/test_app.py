@@ -41,13 +41,10 @@ def _card(app: App, key: str) -> str:
     return html.unescape(match.group(1))
 
 
-def test_notebook_is_one_short_cell():
+def test_notebook_is_two_lines():
     nb = nbformat.read(paths.APPS_DIR / "tableau_de_bord.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert code == ["from cdv_lib.app_kernel import preheat_turn\n\n"
-                    "with preheat_turn():  # kernels preheated by the server build the app in "
-                    "turn\n    from cdv_lib.app import App\n\n    app = App.from_data()\n"
-                    "app.show()"]
+    assert code == ["from cdv_lib.app import App\n\nApp.from_data().show()"]
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 

@@ -89,7 +89,6 @@ def test_serve_hands_a_snapshot_to_voila_and_removes_it(data_copy, tmp_path):
     process = start(config, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     folder = process.cdv_snapshot_dir
     assert (folder / "donnees.pickle").exists()
-    assert sorted(f.name for f in folder.glob("tour-*.lock"))  # the preheating turns
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
     process.wait(timeout=120)
     stop(process)
@@ -117,46 +116,3 @@ def test_app_kernels_run_without_the_debugger():
         kc.stop_channels()
     finally:
         km.shutdown_kernel(now=True)
-
-
-def _hold_turn(folder, seconds):
-    code = ("import os, sys, time\n"
-            "from cdv_lib.app_kernel import preheat_turn\n"
-            "t0 = time.monotonic()\n"
-            "with preheat_turn() as got:\n"
-            "    start = time.monotonic()\n"
-            f"    time.sleep({seconds})\n"
-            "print(got, round(start - t0, 2))\n")
-    env = {**os.environ, "PYTHONPATH": str(PROJ_ROOT), "CDV_PREHEAT_TURNS": str(folder),
-           "VOILA_PREHEAT": "True"}
-    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                            text=True)
-
-
-def test_preheating_kernels_take_turns(tmp_path):
-    from cdv_lib.app_kernel import make_turns, turn_count
-
-    assert turn_count(2) == 1 and turn_count(1) == 1 and turn_count(8) == 7
-    make_turns(tmp_path, 1)
-    procs = [_hold_turn(tmp_path, 0.6) for _ in range(3)]
-    waits = sorted(float(p.communicate(timeout=60)[0].split()[1]) for p in procs)
-    # one at a time: the second waited for the first, the third for both
-    assert waits[0] < 0.5 and waits[1] >= 0.5 and waits[2] >= 1.1, waits
-
-
-def test_a_visitor_kernel_never_waits(tmp_path, monkeypatch):
-    from cdv_lib.app_kernel import make_turns, preheat_turn
-
-    make_turns(tmp_path, 1)
-    holder = _hold_turn(tmp_path, 2.0)
-    time.sleep(0.8)  # the holder has its turn
-    monkeypatch.setenv("CDV_PREHEAT_TURNS", str(tmp_path))
-    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
-    t0 = time.monotonic()
-    with preheat_turn() as got:
-        assert got is False
-    assert time.monotonic() - t0 < 0.2
-    monkeypatch.setenv("VOILA_PREHEAT", "True")
-    with preheat_turn(max_wait=0.3) as got:  # no free turn in time: builds anyway
-        assert got is False
-    holder.communicate(timeout=60)

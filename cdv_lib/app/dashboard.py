@@ -2,14 +2,10 @@
 
 Widgets are built in ``__init__``, :meth:`App.from_data` loads the data directory, one
 update callback redraws into ``Output`` widgets, the layout is :attr:`App.container`. The
-app notebook is one short cell (the turn is for the kernels the server preheats,
-:func:`cdv_lib.app_kernel.preheat_turn`)::
+app notebook is two lines::
 
-    with preheat_turn():
-        from cdv_lib.app import App
-
-        app = App.from_data()
-    app.show()
+    from cdv_lib.app import App
+    App.from_data().show()
 
 Speed: the dataset is loaded once per kernel; :meth:`App.show` first displays the title
 and key figures as plain HTML (the first view, written into the page by ``cdv serve``'s
