@@ -51,6 +51,12 @@ DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 2
 DEFAULT_CULL_IDLE_SECONDS = 600
 DEFAULT_CULL_INTERVAL_SECONDS = 60
+#: Seconds Voilà waits before refilling its pool after sessions took kernels from it. When
+#: officials open the app together, each takes a preheated kernel; Voilà's default (1 s)
+#: then starts as many kernels at once while the sessions are still connecting, and the
+#: start-ups take the cores (measured: the twentieth session usable after 8 to 23 s). Later,
+#: the sessions are connected and showing their key figures before the refill begins.
+DEFAULT_REFILL_DELAY_SECONDS = 10.0
 DATA_DIR_ENV = "CDV_DATA_DIR"
 
 #: Runs Voilà with a guard against a lost zmq wake-up that left pages on "Running …"
@@ -95,6 +101,8 @@ class ServeConfig:
     pool_size : number of preheated kernels kept ready (refilled at once when one is used).
     cull_idle_seconds : a kernel idle and without any open page for that long is stopped
         (pool kernels excepted); 0 never culls.
+    refill_delay_seconds : wait before refilling the pool after kernels were taken from it
+        (:data:`DEFAULT_REFILL_DELAY_SECONDS`).
     template : Voilà template (``cdv``: Voilà's ``lab`` plus the app's first view).
     log_level : Voilà's log level (``WARN`` keeps the console to ``cdv serve``'s messages).
     """
@@ -107,6 +115,7 @@ class ServeConfig:
     preheat: bool = True
     pool_size: int = DEFAULT_POOL_SIZE
     cull_idle_seconds: int = DEFAULT_CULL_IDLE_SECONDS
+    refill_delay_seconds: float = DEFAULT_REFILL_DELAY_SECONDS
     template: str = TEMPLATE
     log_level: str = "WARN"
     extra_args: tuple[str, ...] = field(default_factory=tuple)
@@ -153,6 +162,7 @@ def voila_argv(config: ServeConfig, python: str | None = None) -> list[str]:
         f"--VoilaConfiguration.template={config.template}",
         f"--preheat_kernel={bool(config.preheat)}",
         f"--pool_size={max(int(config.pool_size), 1) if config.preheat else 0}",
+        f"--VoilaKernelManager.fill_delay={max(float(config.refill_delay_seconds), 0.0)}",
         f"--MappingKernelManager.cull_idle_timeout={max(int(config.cull_idle_seconds), 0)}",
         f"--MappingKernelManager.cull_interval={DEFAULT_CULL_INTERVAL_SECONDS}",
         "--MappingKernelManager.cull_connected=False",

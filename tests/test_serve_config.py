@@ -72,6 +72,13 @@ def test_pool_size_and_template_reach_voila():
     assert (conf.preheat_kernel, conf.default_pool_size) == (False, 0)
 
 
+def test_the_pool_is_refilled_after_the_sessions_connected():
+    app, _ = _parsed(ServeConfig())
+    assert float(app.config.VoilaKernelManager.fill_delay) == 10.0
+    app, _ = _parsed(ServeConfig(refill_delay_seconds=0))
+    assert float(app.config.VoilaKernelManager.fill_delay) == 0.0
+
+
 def test_the_cdv_template_is_found_by_voila(monkeypatch):
     from voila.paths import collect_template_paths
 
