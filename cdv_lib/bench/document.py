@@ -15,11 +15,11 @@ from pathlib import Path
 
 from cdv_lib.bench.measure import bin_path, run_timed, tail
 from cdv_lib.bench.results import Results, fmt_number
+from cdv_lib.commands.rapport import FORMATS, output_name
 
 #: Targets of the issue (seconds).
 AGGLOMERATION_SECONDS = 60.0
 COMMUNE_SECONDS = 15.0
-FORMATS = ("html", "pdf", "docx")
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _WRITTEN = re.compile(r"^écrit : .+\.(\w+) \(" + _NUMBER + r" s\)$", re.MULTILINE)
 _SUMMARY = re.compile(r"^Rapport « (.+) » : (\d+) tableaux, (\d+) figures, " + _NUMBER
@@ -77,8 +77,7 @@ def run_rapport(out: Path, commune: str | None = None) -> tuple[float, dict]:
     missing = [f for f in FORMATS if f not in report["formats"]]
     if missing:
         raise RuntimeError("cdv rapport n'a pas écrit : " + ", ".join(missing))
-    name = f"rapport_{commune}" if commune else "rapport_evaluation"
-    report["pages"] = pdf_pages(out / "rapport" / f"{name}.pdf")
+    report["pages"] = pdf_pages(out / "rapport" / f"{output_name(commune)}.pdf")
     return seconds, report
 
 

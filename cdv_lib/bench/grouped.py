@@ -199,16 +199,10 @@ def matrix_table(data, question_id: str, value: str = "part") -> pd.DataFrame:
 
 def cooperation_grid(data, question_id: str | None = None) -> pd.DataFrame:
     """:func:`cdv_lib.themes.gouvernance.cooperation_grid` for every EPCI."""
-    from cdv_lib.themes.gouvernance import find_matrix_question
+    from cdv_lib.themes.gouvernance import find_matrix_question, typed_cooperation_grid
 
     qid = find_matrix_question(data.survey, question_id)
-    wide = matrix_table(data, qid, value="part")
-    wide = wide.rename(columns={"libelle": "partenaire", "base": "base_n"})
-    wide["base_n"] = wide["base_n"].astype("Int64")
-    wide["non_reponses"] = wide["non_reponses"].astype("Int64")
-    wide["mediane"] = wide["mediane"].astype("string")
-    wide["mediane_libelle"] = wide["mediane_libelle"].astype("string")
-    return wide
+    return typed_cooperation_grid(matrix_table(data, qid, value="part"))
 
 
 def question_table(data) -> pd.DataFrame:
@@ -409,22 +403,8 @@ def health_share(data) -> pd.DataFrame:
     from cdv_lib.themes import finances
 
     prog = _prog_with_carrier(data, C.COMMUNE)
-    all_years = finances.totals(prog, [C.COMMUNE, C.ANNEE])
-    health = finances.totals(prog[finances.is_health(prog[C.THEMATIQUE])], [C.COMMUNE, C.ANNEE])
-    out = all_years[[C.COMMUNE, C.ANNEE, "n_actions", "montant_accorde"]].rename(
-        columns={"montant_accorde": "montant_total"}).merge(
-        health[[C.COMMUNE, C.ANNEE, "n_actions", "montant_accorde"]].rename(
-            columns={"n_actions": "n_actions_sante", "montant_accorde": "montant_sante"}),
-        on=[C.COMMUNE, C.ANNEE], how="left")
-    out["n_actions_sante"] = out["n_actions_sante"].fillna(0).astype("Int64")
-    out["montant_sante"] = out["montant_sante"].fillna(0.0).astype("float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["part_actions"] = (out["n_actions_sante"].astype("float64")
-                               / out["n_actions"].astype("float64"))
-        out["part_montant"] = out["montant_sante"] / out["montant_total"].replace(0, np.nan)
-    out = out.rename(columns={C.COMMUNE: EPCI}).astype({EPCI: object})
-    return out[[EPCI, C.ANNEE, "n_actions_sante", "n_actions", "part_actions", "montant_sante",
-                "montant_total", "part_montant"]]
+    out = finances.health_share_by(prog, [C.COMMUNE, C.ANNEE])
+    return out.rename(columns={C.COMMUNE: EPCI}).astype({EPCI: object})
 
 
 def evolution(data, start: int, end: int) -> pd.DataFrame:

@@ -154,21 +154,27 @@ def health_share(prog: pd.DataFrame, *, commune: str | None = None) -> pd.DataFr
         ``part_actions``), ``part_actions``, ``montant_sante``, ``montant_total`` (the base
         of ``part_montant``), ``part_montant`` (granted amounts). Shares are ratios.
     """
-    data = filter_commune(prog, commune)
-    all_years = totals(data, C.ANNEE)
-    health = totals(data[is_health(data[C.THEMATIQUE])], C.ANNEE)
-    out = all_years[[C.ANNEE, "n_actions", "montant_accorde"]].rename(
+    return health_share_by(filter_commune(prog, commune), [C.ANNEE])
+
+
+def health_share_by(prog: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:func:`health_share` per group of *keys* (``[annee]``; the national benchmark adds
+    the EPCI first): the group columns, then the same columns as :func:`health_share`."""
+    keys = list(keys)
+    all_years = totals(prog, keys)
+    health = totals(prog[is_health(prog[C.THEMATIQUE])], keys)
+    out = all_years[[*keys, "n_actions", "montant_accorde"]].rename(
         columns={"montant_accorde": "montant_total"}).merge(
-        health[[C.ANNEE, "n_actions", "montant_accorde"]].rename(
+        health[[*keys, "n_actions", "montant_accorde"]].rename(
             columns={"n_actions": "n_actions_sante", "montant_accorde": "montant_sante"}),
-        on=C.ANNEE, how="left")
+        on=keys, how="left")
     out["n_actions_sante"] = out["n_actions_sante"].fillna(0).astype("Int64")
     out["montant_sante"] = out["montant_sante"].fillna(0.0).astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["part_actions"] = (out["n_actions_sante"].astype("float64")
                                / out["n_actions"].astype("float64"))
         out["part_montant"] = out["montant_sante"] / out["montant_total"].replace(0, np.nan)
-    return out[[C.ANNEE, "n_actions_sante", "n_actions", "part_actions", "montant_sante",
+    return out[[*keys, "n_actions_sante", "n_actions", "part_actions", "montant_sante",
                 "montant_total", "part_montant"]]
 
 

@@ -160,7 +160,13 @@ def cooperation_grid(survey: Survey, question_id: str | None = None, *,
         :func:`cooperation_long`.
     """
     qid = find_matrix_question(survey, question_id)
-    wide = st.matrix_table(survey, qid, where=where, value="part")
+    return typed_cooperation_grid(st.matrix_table(survey, qid, where=where, value="part"))
+
+
+def typed_cooperation_grid(wide: pd.DataFrame) -> pd.DataFrame:
+    """A matrix table of shares (:func:`cdv_lib.survey.tables.matrix_table`, ``value="part"``)
+    in the columns of :func:`cooperation_grid` (also for the national benchmark's grouped
+    table, which has the EPCI first)."""
     wide = wide.rename(columns={"libelle": "partenaire", "base": "base_n"})
     wide["base_n"] = wide["base_n"].astype("Int64")
     wide["non_reponses"] = wide["non_reponses"].astype("Int64")
